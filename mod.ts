@@ -1,0 +1,9 @@
+/**
+ * pushwire: every way a server pushes data to a client, hand-written to the specs.
+ *
+ * Subpath exports give one concern each (`@pushwire/pushwire/websocket`, ...); this
+ * entry point re-exports them all.
+ *
+ * @module
+ */
+export * from "./lib/websocket/mod.ts";

@@ -1,0 +1,52 @@
+// The library imports nothing outside the runtime: only relative paths and `node:` built-ins.
+import assert from "node:assert/strict";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../", import.meta.url));
+
+/** Files allowed a non-runtime import, each with the reason. */
+const EXCEPTIONS: Record<string, string> = {
+  // "lib/hub/redis_broker.ts": "optional Redis adapter (npm client), documented in docs/ARCHITECTURE.md",
+};
+
+async function* sourceFiles(dir: string): AsyncGenerator<string> {
+  for await (const entry of Deno.readDir(dir)) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory) yield* sourceFiles(path);
+    else if (/\.(ts|js|mjs)$/.test(entry.name)) yield path;
+  }
+}
+
+const SPECIFIER =
+  /(?:import|export)[^"'`;]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|import\s+["']([^"']+)["']/g;
+
+/** Returns every module specifier a source file imports or re-exports. */
+export function specifiersOf(source: string): string[] {
+  const out: string[] = [];
+  for (const m of source.matchAll(SPECIFIER)) out.push((m[1] ?? m[2] ?? m[3])!);
+  return out;
+}
+
+Deno.test("specifiersOf finds static, re-export, side-effect and dynamic imports", () => {
+  const found = specifiersOf(
+    `import a from "npm:ws";\nexport * from "./x.ts";\nimport "jsr:@std/foo";\nawait import("https://x");`,
+  );
+  assert.deepEqual(found, ["npm:ws", "./x.ts", "jsr:@std/foo", "https://x"]);
+});
+
+Deno.test("lib/ and mod.ts import only relative paths and node: built-ins", async () => {
+  const files = [join(root, "mod.ts")];
+  for await (const f of sourceFiles(join(root, "lib"))) files.push(f);
+  const offenders: string[] = [];
+  for (const file of files) {
+    const rel = relative(root, file);
+    if (rel in EXCEPTIONS) continue;
+    for (const spec of specifiersOf(await Deno.readTextFile(file))) {
+      if (!spec.startsWith("./") && !spec.startsWith("../") && !spec.startsWith("node:")) {
+        offenders.push(`${rel}: ${spec}`);
+      }
+    }
+  }
+  assert.deepEqual(offenders, []);
+});
