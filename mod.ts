@@ -7,3 +7,4 @@
  * @module
  */
 export * from "./lib/websocket/mod.ts";
+export * from "./lib/http/mod.ts";

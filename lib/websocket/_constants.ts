@@ -54,3 +54,14 @@ export const CLOSE_TLS_HANDSHAKE = 1015;
 export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
 /** Default largest reassembled message accepted: 16 MiB. */
 export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
+
+/** RFC 6455 §5.2: a 7-bit length of 126 means a 16-bit extended payload length follows. */
+export const PAYLOAD_LENGTH_16 = 126;
+/** RFC 6455 §5.2: a 7-bit length of 127 means a 64-bit extended payload length follows. */
+export const PAYLOAD_LENGTH_64 = 127;
+/** RFC 6455 §5.2: the largest payload length a 16-bit extended length can carry. */
+export const MAX_PAYLOAD_LENGTH_16 = 0xffff;
+/** RFC 6455 §5.2: the masking key is 4 bytes. */
+export const MASK_KEY_LENGTH = 4;
+/** RFC 6455 §5.2: the longest frame header (2 + 8 extended length + 4 masking key). */
+export const MAX_FRAME_HEADER_LENGTH = 14;

@@ -5,3 +5,14 @@
  * @module
  */
 export * from "./protocol_error.ts";
+export * from "./frame.ts";
+export * from "./mask.ts";
+export * from "./frame_decoder.ts";
+export * from "./frame_encoder.ts";
+export * from "./close.ts";
+export * from "./utf8.ts";
+export * from "./connection.ts";
+export * from "./handshake.ts";
+export * from "./client_handshake.ts";
+export * from "./extension_header.ts";
+export * from "./subprotocol.ts";

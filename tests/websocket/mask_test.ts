@@ -1,0 +1,196 @@
+import assert from "node:assert/strict";
+import { mask, maskCopy } from "../../lib/websocket/mask.ts";
+
+/** A seeded PRNG (mulberry32) so any failure replays the same inputs. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomBytes(next: () => number, length: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  for (let i = 0; i < length; i++) bytes[i] = Math.floor(next() * 256);
+  return bytes;
+}
+
+/** The RFC 6455 §5.3 definition, byte by byte: the reference the fast loops must match. */
+function naiveMask(data: Uint8Array, key: Uint8Array, offset = 0): Uint8Array {
+  return data.map((byte, i) => byte ^ key[(offset + i) % 4]!);
+}
+
+const KEY = new Uint8Array([0x37, 0xfa, 0x21, 0x3d]);
+// Lengths around the word-loop threshold and the 8-word unrolling, plus larger ones.
+const LENGTHS = [
+  0,
+  1,
+  2,
+  3,
+  4,
+  5,
+  7,
+  31,
+  32,
+  33,
+  63,
+  64,
+  65,
+  66,
+  67,
+  95,
+  96,
+  97,
+  100,
+  125,
+  126,
+  127,
+  128,
+  129,
+  255,
+  256,
+  1000,
+  1027,
+  4099,
+];
+
+Deno.test("mask unmasks the RFC 6455 §5.7 masked Hello payload", () => {
+  const payload = new Uint8Array([0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+  mask(payload, KEY);
+  assert.equal(new TextDecoder().decode(payload), "Hello");
+});
+
+Deno.test("mask matches the byte-by-byte reference for every alignment, offset and length", () => {
+  const next = random(1);
+  for (const length of LENGTHS) {
+    for (let byteOffset = 0; byteOffset < 8; byteOffset++) {
+      for (let offset = 0; offset < 4; offset++) {
+        const key = randomBytes(next, 4);
+        const backing = randomBytes(next, byteOffset + length + 8);
+        const original = backing.slice();
+        const data = backing.subarray(byteOffset, byteOffset + length);
+        const expected = naiveMask(data, key, offset);
+        mask(data, key, offset);
+        assert.deepEqual(
+          data,
+          expected,
+          `length ${length} byteOffset ${byteOffset} offset ${offset}`,
+        );
+        // Bytes around the view are untouched.
+        assert.deepEqual(backing.subarray(0, byteOffset), original.subarray(0, byteOffset));
+        assert.deepEqual(
+          backing.subarray(byteOffset + length),
+          original.subarray(byteOffset + length),
+        );
+      }
+    }
+  }
+});
+
+Deno.test("mask matches the reference on random inputs", () => {
+  const next = random(2);
+  for (let run = 0; run < 200; run++) {
+    const length = Math.floor(next() * 3000);
+    const byteOffset = Math.floor(next() * 16);
+    const offset = Math.floor(next() * 8);
+    const key = randomBytes(next, 4);
+    const data = randomBytes(next, byteOffset + length).subarray(byteOffset);
+    const expected = naiveMask(data, key, offset);
+    mask(data, key, offset);
+    assert.deepEqual(data, expected, `run ${run}`);
+  }
+});
+
+Deno.test("mask applied twice restores the data", () => {
+  const next = random(3);
+  const data = randomBytes(next, 70_001).subarray(3);
+  const original = data.slice();
+  mask(data, KEY, 1);
+  assert.notDeepEqual(data, original);
+  mask(data, KEY, 1);
+  assert.deepEqual(data, original);
+});
+
+Deno.test("mask unmasks a payload piece by piece with the key offset", () => {
+  const next = random(4);
+  const payload = randomBytes(next, 5000);
+  const whole = naiveMask(payload, KEY);
+  const pieces = payload.slice();
+  for (const [start, end] of [[0, 3], [3, 100], [100, 101], [101, 4000], [4000, 5000]]) {
+    mask(pieces.subarray(start, end), KEY, start);
+  }
+  assert.deepEqual(pieces, whole);
+});
+
+Deno.test("mask works on views of a SharedArrayBuffer", () => {
+  const data = new Uint8Array(new SharedArrayBuffer(300), 5, 200);
+  data.fill(0xaa);
+  const expected = naiveMask(data, KEY, 2);
+  mask(data, KEY, 2);
+  assert.deepEqual(Array.from(data), Array.from(expected));
+});
+
+Deno.test("mask rejects a key that is not 4 bytes or not a Uint8Array", () => {
+  const data = new Uint8Array(8);
+  assert.throws(() => mask(data, new Uint8Array(3)), RangeError);
+  assert.throws(() => mask(data, new Uint8Array(5)), RangeError);
+  assert.throws(() => mask(data, [1, 2, 3, 4] as unknown as Uint8Array), TypeError);
+  assert.throws(() => mask("data" as unknown as Uint8Array, KEY), TypeError);
+});
+
+Deno.test("maskCopy matches the reference for every source and target alignment", () => {
+  const next = random(5);
+  for (const length of LENGTHS) {
+    for (let sourceOffset = 0; sourceOffset < 4; sourceOffset++) {
+      for (let targetOffset = 0; targetOffset < 4; targetOffset++) {
+        for (let targetByteOffset = 0; targetByteOffset < 4; targetByteOffset++) {
+          const key = randomBytes(next, 4);
+          const source = randomBytes(next, sourceOffset + length).subarray(sourceOffset);
+          const sourceBefore = source.slice();
+          const backing = randomBytes(next, targetByteOffset + targetOffset + length + 4);
+          const target = backing.subarray(targetByteOffset);
+          const before = target.slice();
+          maskCopy(source, key, target, targetOffset);
+          const where =
+            `length ${length} source@${sourceOffset} target@${targetByteOffset}+${targetOffset}`;
+          assert.deepEqual(
+            target.subarray(targetOffset, targetOffset + length),
+            naiveMask(source, key),
+            where,
+          );
+          assert.deepEqual(source, sourceBefore, `source changed: ${where}`);
+          assert.deepEqual(target.subarray(0, targetOffset), before.subarray(0, targetOffset));
+          assert.deepEqual(
+            target.subarray(targetOffset + length),
+            before.subarray(targetOffset + length),
+          );
+        }
+      }
+    }
+  }
+});
+
+Deno.test("maskCopy handles a source and target that overlap in one buffer", () => {
+  const next = random(6);
+  for (const shift of [-5, -4, -1, 0, 1, 3, 4, 8]) {
+    const backing = randomBytes(next, 400);
+    const source = backing.subarray(20, 320);
+    const expected = naiveMask(source, KEY);
+    maskCopy(source, KEY, backing, 20 + shift);
+    assert.deepEqual(backing.subarray(20 + shift, 320 + shift), expected, `shift ${shift}`);
+  }
+});
+
+Deno.test("maskCopy rejects a target range that does not fit", () => {
+  const source = new Uint8Array(10);
+  assert.throws(() => maskCopy(source, KEY, new Uint8Array(10), 1), RangeError);
+  assert.throws(() => maskCopy(source, KEY, new Uint8Array(20), -1), RangeError);
+  assert.throws(() => maskCopy(source, KEY, new Uint8Array(20), 1.5), RangeError);
+  assert.throws(() => maskCopy(source, new Uint8Array(2), new Uint8Array(20), 0), RangeError);
+  assert.throws(
+    () => maskCopy(source, KEY, new ArrayBuffer(20) as unknown as Uint8Array, 0),
+    TypeError,
+  );
+});
