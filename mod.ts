@@ -9,3 +9,4 @@
 export * from "./lib/websocket/mod.ts";
 export * from "./lib/http/mod.ts";
 export * from "./lib/net/mod.ts";
+export * from "./lib/sse/mod.ts";
