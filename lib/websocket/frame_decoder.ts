@@ -60,7 +60,8 @@ type ParserState =
  * Feed bytes with {@linkcode FrameDecoder.receive}, then call {@linkcode FrameDecoder.next}
  * until it returns `undefined`. A payload that lies inside one received chunk is returned as a
  * zero-copy `subarray` view of that chunk (masked payloads are unmasked in place); a payload
- * spanning chunks is copied once into a buffer of its exact size.
+ * spanning chunks is copied once into a buffer of its exact size. A view keeps its whole chunk
+ * alive: `slice()` a small payload that is kept for long.
  *
  * Peer violations of RFC 6455 §5 become one `error` event carrying a stable code and the close
  * code to answer with; the decoder is then failed: `next()` returns `undefined` and `receive()`

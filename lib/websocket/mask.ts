@@ -104,5 +104,12 @@ export function maskCopy(
       `Cannot mask: ${source.length} bytes do not fit at offset ${targetOffset} of a ${target.length}-byte target`,
     );
   }
-  xorInto(source, target, targetOffset, key[0]!, key[1]!, key[2]!, key[3]!);
+  if (source.buffer === target.buffer) {
+    // The ranges may overlap: set() copies as if through a temporary, then mask in place.
+    target.set(source, targetOffset);
+    const end = targetOffset + source.length;
+    xorRange(target, targetOffset, end, key[0]!, key[1]!, key[2]!, key[3]!);
+  } else {
+    xorInto(source, target, targetOffset, key[0]!, key[1]!, key[2]!, key[3]!);
+  }
 }
