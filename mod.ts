@@ -10,3 +10,7 @@ export * from "./lib/websocket/mod.ts";
 export * from "./lib/http/mod.ts";
 export * from "./lib/net/mod.ts";
 export * from "./lib/sse/mod.ts";
+export * from "./lib/hub/mod.ts";
+export * from "./lib/server/mod.ts";
+export * from "./lib/relay/mod.ts";
+export * from "./lib/websocket_io/mod.ts";

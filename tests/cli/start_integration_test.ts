@@ -1,0 +1,140 @@
+// `deno task start` end to end: the real command line, a publish, a short poll and an SSE
+// stream against it, then SIGTERM.
+import assert from "node:assert/strict";
+
+const START = new URL("../../lib/cli/start.ts", import.meta.url).pathname;
+
+Deno.test("start.ts serves the hub: publish, short poll and SSE over HTTP, then stops on SIGTERM", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-env", "--allow-read", START, "--port", "0"],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = child.stderr.pipeTo(new WritableStream()); // drained, not asserted (warnings)
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let output = "";
+  try {
+    while (!/listening on (http:\/\/\S+)\//.test(output)) {
+      const { done, value } = await lines.read();
+      if (done) throw new Error(`start.ts exited early: ${output}`);
+      output += value;
+    }
+    const base = /listening on (http:\/\/\S+)\//.exec(output)![1]!;
+    assert.match(base, /^http:\/\/127\.0\.0\.1:[0-9]+$/);
+    const published = await fetch(`${base}/channels/news`, {
+      method: "POST",
+      headers: { "Content-Type": "text/plain" },
+      body: "hello",
+    });
+    assert.equal(published.status, 201);
+    const { id } = await published.json();
+    const poll = await (await fetch(`${base}/channels/news`)).json();
+    assert.equal(poll.messages[0].data, "hello");
+    const sse = await fetch(`${base}/channels/news/events?lastEventId=${encodeURIComponent(id)}`);
+    const reader = sse.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const second = await fetch(`${base}/channels/news`, {
+      method: "POST",
+      headers: { "Content-Type": "text/plain" },
+      body: "again",
+    });
+    await second.body?.cancel();
+    let text = "";
+    while (!text.includes("data: again")) text += (await reader.read()).value ?? "";
+    await reader.cancel();
+    assert.equal(await (await fetch(`${base}/healthz`)).text(), "ok");
+  } finally {
+    child.kill("SIGTERM");
+    const status = await child.status;
+    await lines.cancel();
+    await stderr;
+    assert.equal(status.code, 0);
+  }
+});
+
+Deno.test("start.ts refuses --redis with a clear message and exit code 2", async () => {
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      START,
+      "--redis",
+      "redis://127.0.0.1:6379",
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.equal(code, 2);
+  assert.match(new TextDecoder().decode(stderr), /--redis is not available yet/);
+});
+
+Deno.test("start.ts --tcp-port runs the socket relay beside the hub", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      START,
+      "--port",
+      "0",
+      "--tcp-port",
+      "0",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = child.stderr.pipeTo(new WritableStream());
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let output = "";
+  let conn: Deno.TcpConn | undefined;
+  try {
+    const ready = /relay listening on [^:]+:([0-9]+)[\s\S]*listening on (http:\/\/\S+)\//;
+    while (!ready.test(output)) {
+      const { done, value } = await lines.read();
+      if (done) throw new Error(`start.ts exited early: ${output}`);
+      output += value;
+    }
+    const [, relayPort, base] = ready.exec(output)!;
+    conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(relayPort) });
+    const readDocument = async (): Promise<string> => {
+      let text = "";
+      const buf = new Uint8Array(4096);
+      while (!text.endsWith("\0")) {
+        const n = await conn!.read(buf);
+        if (n === null) throw new Error(`relay closed after ${JSON.stringify(text)}`);
+        text += new TextDecoder().decode(buf.subarray(0, n));
+      }
+      return text;
+    };
+    const greeting = await readDocument();
+    const relayId = /^<pushwire id="([^"]+)"\/>\0$/.exec(greeting)?.[1];
+    assert.ok(relayId, greeting);
+    const subscribed = await fetch(`${base}/relay/${relayId}/channels/news`, { method: "POST" });
+    assert.equal(subscribed.status, 200);
+    await subscribed.body?.cancel();
+    const published = await fetch(`${base}/channels/news`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ text: "<hi>" }),
+    });
+    const { id } = await published.json();
+    assert.equal(
+      await readDocument(),
+      `<message channel="news" id="${id}">{"text":"&lt;hi&gt;"}</message>\0`,
+    );
+    const unknown = await fetch(`${base}/relay/unknown-id-0000000000/channels/news`, {
+      method: "POST",
+    });
+    assert.equal(unknown.status, 404);
+    await unknown.body?.cancel();
+  } finally {
+    conn?.close();
+    child.kill("SIGTERM");
+    const status = await child.status;
+    await lines.cancel();
+    await stderr;
+    assert.equal(status.code, 0);
+  }
+});

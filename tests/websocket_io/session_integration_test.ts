@@ -1,0 +1,190 @@
+// WebSocketSession's I/O policies over real sockets: backpressure (send's return value,
+// bufferedAmount, drained), the slow-consumer policy (1013, bounded memory), heartbeat pings,
+// the idle timeout (1006), the close timeout, and ordered, coalesced writes.
+import assert from "node:assert/strict";
+import { connect } from "../../lib/websocket_io/client.ts";
+import type { EndpointSession } from "../../lib/websocket_io/endpoint.ts";
+import { WebSocketRouter } from "../../lib/websocket_io/router.ts";
+import type { SessionCloseEvent } from "../../lib/websocket_io/session.ts";
+import { encodeFrame } from "../../lib/websocket/frame_encoder.ts";
+import { closeCodeOf, delay, RawPeer, startServer, within } from "./_helpers.ts";
+
+/** A route whose sessions are handed to the test as they open. */
+function capturingRouter(): {
+  router: WebSocketRouter;
+  opened: Promise<EndpointSession>;
+  closed: Promise<SessionCloseEvent>;
+} {
+  const router = new WebSocketRouter();
+  const opened = Promise.withResolvers<EndpointSession>();
+  const closed = Promise.withResolvers<SessionCloseEvent>();
+  router.route("/*", {
+    open: (session) => opened.resolve(session),
+    close: (_session, event) => closed.resolve(event),
+  });
+  return { router, opened: opened.promise, closed: closed.promise };
+}
+
+const KiB64 = new Uint8Array(64 * 1024);
+
+Deno.test("WebSocketSession.send returns false past highWaterMark and drained() resolves once the peer reads", async () => {
+  const { router, opened } = capturingRouter();
+  await using server = startServer(router, { highWaterMark: 256 * 1024 });
+  const { peer } = await RawPeer.upgrade(server.port);
+  try {
+    const session = await within(opened, "open");
+    let accepted = 0;
+    while (session.send(KiB64) && accepted < 1000) accepted++;
+    assert(accepted < 1000, "send never reported saturation");
+    assert(session.bufferedAmount > 256 * 1024);
+    const drained = session.drained();
+    // The peer reads every message; the queue then empties.
+    for (let i = 0; i <= accepted; i++) {
+      const frame = await peer.nextFrame();
+      assert.equal(frame?.payload.length, 64 * 1024);
+    }
+    await within(drained, "drained");
+    assert(session.bufferedAmount <= 256 * 1024);
+  } finally {
+    peer.close();
+  }
+});
+
+Deno.test("WebSocketSession closes a peer that stops reading with 1013 once over maxBufferedAmount, memory bounded", async () => {
+  const { router, opened, closed } = capturingRouter();
+  const limit = 2 * 1024 * 1024;
+  await using server = startServer(router, { maxBufferedAmount: limit, closeTimeout: 300 });
+  const { peer } = await RawPeer.upgrade(server.port); // and never reads again
+  try {
+    const session = await within(opened, "open");
+    let highest = 0;
+    let sends = 0;
+    // Bounded: the kernel buffers a few MiB on loopback, then the queue must trip the limit.
+    while (session.state === "open" && sends < 4000) {
+      session.send(KiB64);
+      sends++;
+      highest = Math.max(highest, session.bufferedAmount);
+      if (sends % 16 === 0) await delay(0);
+    }
+    assert.notEqual(session.state, "open", "the slow consumer was never closed");
+    assert(highest <= limit + KiB64.length + 10, `bufferedAmount reached ${highest}`);
+    assert(session.bufferedAmount <= limit, "unsent messages were not dropped");
+    assert.equal(session.send(KiB64), false);
+    const event = await within(closed, "close");
+    assert.equal(event.code, 1013);
+    assert.equal(event.error?.code, "WS_ERR_SLOW_CONSUMER");
+    assert.equal(event.wasClean, false);
+  } finally {
+    peer.close();
+  }
+});
+
+Deno.test("WebSocketSession pings a silent peer every pingInterval", async () => {
+  const { router } = capturingRouter();
+  await using server = startServer(router, { pingInterval: 50, idleTimeout: 0 });
+  const { peer } = await RawPeer.upgrade(server.port);
+  try {
+    const frame = await peer.nextFrame();
+    assert.equal(frame?.opcode, 0x9);
+  } finally {
+    peer.close();
+  }
+});
+
+Deno.test("WebSocketSession closes a dead peer after idleTimeout and reports 1006", async () => {
+  const { router, closed } = capturingRouter();
+  await using server = startServer(router, { pingInterval: 50, idleTimeout: 200 });
+  const { peer } = await RawPeer.upgrade(server.port); // never answers the pings
+  try {
+    const event = await within(closed, "close");
+    assert.equal(event.code, 1006);
+    assert.equal(event.wasClean, false);
+    assert.equal(event.error?.code, "WS_ERR_IDLE_TIMEOUT");
+  } finally {
+    peer.close();
+  }
+});
+
+Deno.test("WebSocketSession keeps a peer that answers pings open past idleTimeout", async () => {
+  const { router, opened } = capturingRouter();
+  await using server = startServer(router, { pingInterval: 50, idleTimeout: 300 });
+  const client = await connect(server.url(), { pingInterval: 0, idleTimeout: 0 });
+  const session = await within(opened, "open");
+  await delay(700);
+  assert.equal(session.state, "open");
+  assert.equal(client.state, "open");
+  client.close(1000);
+  assert((await client.closed).wasClean);
+});
+
+Deno.test("WebSocketSession gives up on a closing handshake the peer never answers after closeTimeout", async () => {
+  const { router, opened, closed } = capturingRouter();
+  await using server = startServer(router, { closeTimeout: 200 });
+  const { peer } = await RawPeer.upgrade(server.port);
+  try {
+    const session = await within(opened, "open");
+    session.close(1000, "bye");
+    assert.equal(closeCodeOf(await peer.nextFrame()), 1000); // and no answer
+    const event = await within(closed, "close");
+    assert.equal(event.code, 1006);
+    assert.equal(event.error?.code, "WS_ERR_CLOSE_TIMEOUT");
+    assert.equal(session.state, "closed");
+  } finally {
+    peer.close();
+  }
+});
+
+Deno.test("WebSocketSession writes many queued small messages intact and in order", async () => {
+  const { router, opened } = capturingRouter();
+  await using server = startServer(router);
+  const client = await connect(server.url());
+  const session = await within(opened, "open");
+  const count = 2000;
+  for (let i = 0; i < count; i++) {
+    session.send(i % 2 ? `m${i}` : new Uint8Array([i & 0xff, i >> 8]));
+  }
+  let i = 0;
+  for await (const message of client) {
+    if (i % 2) assert.equal(message, `m${i}`);
+    else assert.deepEqual(message, new Uint8Array([i & 0xff, i >> 8]));
+    if (++i === count) break;
+  }
+  client.close(1000);
+  await client.closed;
+});
+
+Deno.test("WebSocketSession answers a ping with a pong carrying the same data", async () => {
+  const { router } = capturingRouter();
+  await using server = startServer(router);
+  const { peer } = await RawPeer.upgrade(server.port);
+  try {
+    await peer.send(0x9, "are you there");
+    const frame = await peer.nextFrame();
+    assert.equal(frame?.opcode, 0xa);
+    assert.equal(new TextDecoder().decode(frame?.payload), "are you there");
+  } finally {
+    peer.close();
+  }
+});
+
+Deno.test("WebSocketSession applies the slow-consumer bound to pongs owed to a peer that pings without reading", async () => {
+  const { router, closed } = capturingRouter();
+  await using server = startServer(router, { maxBufferedAmount: 64 * 1024, closeTimeout: 200 });
+  const { peer } = await RawPeer.upgrade(server.port); // pings, never reads
+  let event: SessionCloseEvent | undefined;
+  closed.then((e) => event = e);
+  const ping = encodeFrame(0x9, new Uint8Array(125), { maskKey: new Uint8Array([1, 2, 3, 4]) });
+  const batch = new Uint8Array(ping.length * 1000);
+  for (let i = 0; i < 1000; i++) batch.set(ping, i * ping.length);
+  try {
+    // At most ~26 MiB of pings: far more pongs than the kernel buffers hold.
+    for (let i = 0; i < 200 && event === undefined; i++) {
+      await peer.write(batch).catch(() => {});
+    }
+    const result = await within(closed, "close");
+    assert.equal(result.code, 1013);
+    assert.equal(result.error?.code, "WS_ERR_SLOW_CONSUMER");
+  } finally {
+    peer.close();
+  }
+});
