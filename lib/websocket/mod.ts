@@ -16,3 +16,5 @@ export * from "./handshake.ts";
 export * from "./client_handshake.ts";
 export * from "./extension_header.ts";
 export * from "./subprotocol.ts";
+export * from "./permessage_deflate.ts";
+export * from "./deflate_codec.ts";

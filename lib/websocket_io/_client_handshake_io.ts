@@ -8,6 +8,12 @@ import {
   verifyServerResponse,
 } from "../websocket/client_handshake.ts";
 import { formatExtensions } from "../websocket/extension_header.ts";
+import {
+  acceptPerMessageDeflateResponse,
+  createPerMessageDeflateOffer,
+  type DeflateParams,
+  type PerMessageDeflateClientOptions,
+} from "../websocket/permessage_deflate.ts";
 import { WebSocketConnectError } from "./connect_error.ts";
 
 /** Throws the RangeError the core would throw later, before any socket exists. */
@@ -24,6 +30,11 @@ export interface HandshakeOptions {
   readonly handshakeTimeout?: number;
   readonly caCerts?: string[];
   readonly maxHeadSize?: number;
+  /**
+   * Offer permessage-deflate (RFC 7692) with these options, or `false` not to.
+   * @default {{}} (offered, as browsers do)
+   */
+  readonly perMessageDeflate?: PerMessageDeflateClientOptions | false;
 }
 
 export interface ClientTransport {
@@ -31,6 +42,8 @@ export interface ClientTransport {
   readonly url: URL;
   readonly protocol: string;
   readonly extensions: string;
+  /** The permessage-deflate agreement, when the server accepted the offer. */
+  readonly deflate: DeflateParams | undefined;
   readonly rest: Uint8Array;
 }
 
@@ -102,7 +115,11 @@ export async function clientHandshake(
     }
     if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     const key = generateKey();
+    const deflateOffer = options.perMessageDeflate === false
+      ? undefined
+      : createPerMessageDeflateOffer(options.perMessageDeflate);
     const head = buildClientRequest({
+      ...(deflateOffer === undefined ? {} : { extensions: [deflateOffer] }),
       host: url.host,
       path: url.pathname + url.search,
       key,
@@ -132,15 +149,28 @@ export async function clientHandshake(
         const result = await verifyServerResponse(event.head, {
           key,
           ...(options.protocols ? { protocols: options.protocols } : {}),
+          ...(deflateOffer === undefined ? {} : { extensions: [deflateOffer] }),
         });
         if (!result.ok) {
           throw new WebSocketConnectError(result.code, result.reason, event.head.status);
+        }
+        const deflate = deflateOffer === undefined
+          ? { ok: true as const, params: undefined }
+          : acceptPerMessageDeflateResponse(result.extensions, deflateOffer);
+        if (!deflate.ok) {
+          // RFC 7692 §5.2: the client MUST fail the connection.
+          throw new WebSocketConnectError(
+            "WS_ERR_HANDSHAKE_EXTENSIONS",
+            deflate.reason,
+            event.head.status,
+          );
         }
         return {
           conn: conn!,
           url,
           protocol: result.protocol ?? "",
           extensions: result.extensions.length > 0 ? formatExtensions(result.extensions) : "",
+          deflate: deflate.params,
           rest: event.rest,
         };
       }

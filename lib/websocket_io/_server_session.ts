@@ -2,6 +2,8 @@
 // the request, the route's codec and hooks. Hook errors are reported to the endpoint's
 // `error` hook and close the session (1007 for a message the codec refuses, 1011 else).
 import { CLOSE_INTERNAL_ERROR, CLOSE_INVALID_PAYLOAD } from "../websocket/_constants.ts";
+import { DeflateCodec } from "../websocket/deflate_codec.ts";
+import type { DeflateParams, PerMessageDeflateOptions } from "../websocket/permessage_deflate.ts";
 import type { Endpoint, EndpointSession, WebSocketRequest } from "./endpoint.ts";
 import type { PreparedMessage } from "./prepared_message.ts";
 import type { Route } from "./router.ts";
@@ -28,6 +30,10 @@ export interface ServerSessionInit {
   readonly protocol: string;
   readonly data: unknown;
   readonly preamble: Uint8Array;
+  /** The `Sec-WebSocket-Extensions` answered, `""` if none. */
+  readonly extensions: string;
+  /** The permessage-deflate agreement and the server's policy, when negotiated. */
+  readonly deflate?: { readonly params: DeflateParams; readonly options: PerMessageDeflateOptions };
   readonly options: SessionOptions;
   readonly heartbeat: HeartbeatTimer | undefined;
   readonly onClose: (session: ServerSession) => void;
@@ -52,6 +58,15 @@ export class ServerSession implements EndpointSession<unknown, unknown> {
       role: "server",
       ...(maxMessageSize === undefined ? {} : { maxMessageSize }),
       protocol: init.protocol,
+      extensions: init.extensions,
+      ...(init.deflate === undefined ? {} : {
+        deflate: new DeflateCodec({
+          ...init.deflate.options,
+          role: "server",
+          params: init.deflate.params,
+          ...(maxMessageSize === undefined ? {} : { maxMessageSize }),
+        }),
+      }),
       preamble: init.preamble,
       options: init.options,
       ...(init.heartbeat === undefined ? {} : { heartbeat: init.heartbeat }),

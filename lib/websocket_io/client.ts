@@ -6,6 +6,11 @@
  * @module
  */
 import { checkMaxMessageSize, clientHandshake, parseWebSocketUrl } from "./_client_handshake_io.ts";
+import { DeflateCodec } from "../websocket/deflate_codec.ts";
+import type {
+  DeflateParams,
+  PerMessageDeflateClientOptions,
+} from "../websocket/permessage_deflate.ts";
 import {
   resolveSessionOptions,
   type SessionCloseEvent,
@@ -16,6 +21,11 @@ import {
 
 /** Options of {@linkcode connect}. */
 export interface ConnectOptions extends SessionOptions {
+  /**
+   * Offer permessage-deflate (RFC 7692) with these options, or `false` not to.
+   * @default {{}} (offered, as browsers do)
+   */
+  readonly perMessageDeflate?: PerMessageDeflateClientOptions | false;
   /** Subprotocols to offer, most preferred first. */
   readonly protocols?: readonly string[];
   /** The `Origin` header to send. */
@@ -118,6 +128,7 @@ export class ClientSession implements AsyncIterable<string | Uint8Array> {
       readonly url: URL;
       readonly protocol: string;
       readonly extensions: string;
+      readonly deflate?: DeflateParams | undefined;
       readonly rest: Uint8Array;
     },
     options: ConnectOptions,
@@ -132,6 +143,14 @@ export class ClientSession implements AsyncIterable<string | Uint8Array> {
       ...(maxMessageSize === undefined ? {} : { maxMessageSize }),
       protocol: transport.protocol,
       extensions: transport.extensions,
+      ...(transport.deflate === undefined ? {} : {
+        deflate: new DeflateCodec({
+          ...(options.perMessageDeflate || {}),
+          role: "client",
+          params: transport.deflate,
+          ...(maxMessageSize === undefined ? {} : { maxMessageSize }),
+        }),
+      }),
       options,
       handler: {
         message: (data) => {

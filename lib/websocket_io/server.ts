@@ -29,6 +29,12 @@ import {
   validateUpgradeRequest,
 } from "../websocket/handshake.ts";
 import { selectSubprotocol } from "../websocket/subprotocol.ts";
+import { formatExtensions } from "../websocket/extension_header.ts";
+import {
+  type DeflateParams,
+  negotiatePerMessageDeflate,
+  type PerMessageDeflateOptions,
+} from "../websocket/permessage_deflate.ts";
 import { parseCookies } from "./_cookies.ts";
 import { Heartbeat } from "./_heartbeat.ts";
 import { ServerSession } from "./_server_session.ts";
@@ -62,6 +68,13 @@ export interface WebSocketServerOptions extends SessionOptions {
    * @default {8192}
    */
   readonly maxHeadSize?: number;
+  /**
+   * permessage-deflate (RFC 7692): the policy, or `false` to never accept it. The default
+   * policy compresses messages of 1 KiB and more, without context takeover either way
+   * (nothing kept per idle connection); see docs/permessage-deflate.md.
+   * @default {{}} (enabled, default policy)
+   */
+  readonly perMessageDeflate?: PerMessageDeflateOptions | false;
   /**
    * Called with errors thrown by an endpoint's `accept` (answered with 500) and with any
    * unexpected failure during a handshake (the connection is then closed).
@@ -182,6 +195,7 @@ export class WebSocketServer {
   readonly #handshakeTimeout: number;
   readonly #maxHeadSize: number;
   readonly #onError: (error: unknown) => void;
+  readonly #perMessageDeflate: PerMessageDeflateOptions | undefined;
   readonly #heartbeat: Heartbeat | undefined;
   readonly #handshakes = new Set<Promise<void>>();
   readonly #sessions = new Set<ServerSession>();
@@ -207,6 +221,10 @@ export class WebSocketServer {
     this.#handshakeTimeout = positive(options.handshakeTimeout ?? 10_000, "handshakeTimeout");
     this.#maxHeadSize = positive(options.maxHeadSize ?? 8192, "maxHeadSize");
     this.#onError = options.onError ?? defaultOnError;
+    const deflate = options.perMessageDeflate ?? {};
+    // Validates the policy now (RangeError) rather than at the first handshake.
+    if (deflate !== false) negotiatePerMessageDeflate([], deflate);
+    this.#perMessageDeflate = deflate === false ? undefined : deflate;
     const tick = Heartbeat.tickFor(this.#options.pingInterval, this.#options.idleTimeout);
     this.#heartbeat = tick > 0 ? new Heartbeat(tick) : undefined;
   }
@@ -371,6 +389,10 @@ export class WebSocketServer {
         protocol: answer.protocol ?? "",
         data: answer.data,
         preamble: encoder.encode(answer.head),
+        extensions: answer.extensions,
+        ...(answer.deflate === undefined
+          ? {}
+          : { deflate: { params: answer.deflate, options: this.#perMessageDeflate! } }),
         options: this.#options,
         heartbeat: this.#heartbeat,
         onClose: (s) => {
@@ -452,12 +474,16 @@ export class WebSocketServer {
       return refusal(500, "Cannot upgrade: the endpoint chose a subprotocol not offered");
     }
     protocol ??= selectSubprotocol(validation.protocols, endpoint.protocols ?? []);
-    // permessage-deflate will be negotiated here (validation.extensions); none is accepted yet.
+    const deflate = this.#perMessageDeflate === undefined
+      ? undefined
+      : negotiatePerMessageDeflate(validation.extensions, this.#perMessageDeflate);
+    const extensions = deflate?.accepted ? [deflate.response] : [];
     let responseHead: string;
     try {
       responseHead = buildHandshakeResponse({
         accept: await computeAcceptKey(validation.key),
         ...(protocol === undefined ? {} : { protocol }),
+        ...(extensions.length === 0 ? {} : { extensions }),
         ...(decision?.headers === undefined ? {} : { headers: decision.headers }),
       });
     } catch (error) {
@@ -471,6 +497,8 @@ export class WebSocketServer {
       protocol,
       data: decision?.data,
       head: responseHead,
+      extensions: extensions.length === 0 ? "" : formatExtensions(extensions),
+      deflate: deflate?.accepted ? deflate.params : undefined,
     };
   }
 }
@@ -489,6 +517,8 @@ type Answer =
     readonly protocol: string | undefined;
     readonly data: unknown;
     readonly head: string;
+    readonly extensions: string;
+    readonly deflate: DeflateParams | undefined;
   };
 
 function refusal(status: number, reason: string, headers?: HeadersInit): Answer {

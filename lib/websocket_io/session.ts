@@ -13,9 +13,12 @@ import {
 } from "../websocket/_constants.ts";
 import { encodeClosePayload } from "../websocket/close.ts";
 import { type ConnectionCloseEvent, WebSocketConnection } from "../websocket/connection.ts";
-import type { ProtocolErrorCode } from "../websocket/protocol_error.ts";
+import type { DeflateCodec } from "../websocket/deflate_codec.ts";
+import type { ProtocolError, ProtocolErrorCode } from "../websocket/protocol_error.ts";
 import { Heartbeat } from "./_heartbeat.ts";
 import type { PreparedMessage } from "./prepared_message.ts";
+
+const textEncoder = new TextEncoder();
 
 /**
  * Lifecycle of a session: `"open"` (messages flow), `"closing"` (a close frame was sent or
@@ -154,6 +157,8 @@ export interface SessionInit {
   readonly heartbeat?: HeartbeatTimer;
   /** Bytes to write before any frame (the server's `101` response head). */
   readonly preamble?: Uint8Array;
+  /** The permessage-deflate codec when the extension was negotiated (RFC 7692). */
+  readonly deflate?: DeflateCodec;
 }
 
 /**
@@ -256,6 +261,9 @@ export class WebSocketSession {
   readonly #heartbeat: HeartbeatTimer | undefined;
   readonly #onTick = (now: number): void => this.#tick(now);
   readonly #resolveClosed: (event: SessionCloseEvent) => void;
+  readonly #deflate: DeflateCodec | undefined;
+  /** Bytes of messages handed to the deflate codec and not yet queued on the core. */
+  #deflating = 0;
 
   // Write side: `#pending` holds whole frames only (each flush moves a whole batch from the
   // core), so dropping it never cuts a frame; `#inFlight` counts bytes taken by the writer
@@ -293,8 +301,10 @@ export class WebSocketSession {
    */
   constructor(init: SessionInit) {
     const maxMessageSize = init.maxMessageSize;
+    this.#deflate = init.deflate;
     this.#ws = new WebSocketConnection({
       role: init.role,
+      allowRsv1: init.deflate !== undefined,
       ...(maxMessageSize === undefined ? {} : { maxMessageSize, maxFrameSize: maxMessageSize }),
     });
     this.#conn = init.conn;
@@ -320,7 +330,7 @@ export class WebSocketSession {
 
   /** Bytes queued and not yet accepted by the socket: a true measure of unsent data. */
   get bufferedAmount(): number {
-    return this.#ws.outgoingBytes + this.#pendingBytes + this.#inFlight;
+    return this.#ws.outgoingBytes + this.#pendingBytes + this.#inFlight + this.#deflating;
   }
 
   /**
@@ -348,10 +358,32 @@ export class WebSocketSession {
    */
   send(data: string | Uint8Array): boolean {
     if (this.state !== "open") return false;
+    if (typeof data !== "string" && !(data instanceof Uint8Array)) {
+      throw new TypeError("Cannot send: data must be a string or a Uint8Array");
+    }
+    if (this.#deflate !== undefined) return this.#sendDeflated(data);
     if (typeof data === "string") this.#ws.sendText(data);
-    else if (data instanceof Uint8Array) this.#ws.sendBinary(data);
-    else throw new TypeError("Cannot send: data must be a string or a Uint8Array");
+    else this.#ws.sendBinary(data);
     return this.#afterSend();
+  }
+
+  /** With permessage-deflate every data message goes through the codec, whose promises
+   * resolve in call order (RFC 7692 needs no more: control frames may interleave). */
+  #sendDeflated(data: string | Uint8Array): boolean {
+    const text = typeof data === "string";
+    const bytes = text ? textEncoder.encode(data) : data;
+    this.#deflating += bytes.length;
+    this.#deflate!.encode(bytes).then(({ data: payload, compressed }) => {
+      this.#deflating -= bytes.length;
+      if (this.#ws.state !== "open") return;
+      if (text) this.#ws.sendText(payload, { compressed });
+      else this.#ws.sendBinary(payload, { compressed });
+      this.#afterSend();
+    }, (error) => {
+      this.#deflating -= bytes.length;
+      this.#fatal(error);
+    });
+    return this.bufferedAmount <= this.#options.highWaterMark;
   }
 
   /**
@@ -364,6 +396,12 @@ export class WebSocketSession {
   sendPrepared(message: PreparedMessage): boolean {
     if (this.state !== "open") return false;
     if (this.#ws.role === "client") return this.send(message.data);
+    const deflate = this.#deflate;
+    // The shared frame is uncompressed: with permessage-deflate it fits a message under the
+    // threshold once nothing waits in the codec (order); bigger ones are compressed here.
+    if (deflate !== undefined && (deflate.pending > 0 || message.size >= deflate.threshold)) {
+      return this.send(message.data);
+    }
     this.#ws.sendPreEncoded(message.frame);
     return this.#afterSend();
   }
@@ -404,6 +442,17 @@ export class WebSocketSession {
     if (this.state !== "open") {
       // Still validate, so misuse is reported the same way in every state.
       encodeClosePayload(code, reason);
+      return;
+    }
+    if (this.#deflate !== undefined && this.#deflate.pending > 0) {
+      // Messages still in the codec go out before the close frame.
+      encodeClosePayload(code, reason);
+      void this.#deflate.settled().then(() => {
+        if (this.#ws.state !== "open") return;
+        this.#ws.close(code, reason);
+        this.#flush();
+        this.#armCloseTimer();
+      });
       return;
     }
     this.#ws.close(code, reason);
@@ -619,12 +668,19 @@ export class WebSocketSession {
       switch (event.type) {
         case "text":
         case "binary": {
-          if (event.compressed) {
-            // Seam for permessage-deflate: an inflater will sit here. Without it the core
-            // rejects RSV1 (allowRsv1 is false), so this is unreachable.
-            continue;
-          }
           if (this.#ws.state !== "open") continue;
+          if (event.compressed) {
+            // RFC 7692 §6.2: inflate (bounded by maxMessageSize), validate text, deliver;
+            // reading waits meanwhile, so messages stay in order.
+            return this.#deflate!.decode(event.type, event.data).then((decoded) => {
+              if (decoded.type === "error") this.#protocolFailed(decoded.error);
+              else if (this.#ws.state === "open") {
+                const pending = this.#deliver(decoded.data); // freshly inflated: no slab view
+                if (pending !== undefined) return pending.then(() => this.#drain());
+              }
+              return this.#drain();
+            });
+          }
           let data: string | Uint8Array = event.data;
           if (typeof data !== "string" && data.length <= DETACH_LIMIT) data = data.slice();
           const pending = this.#deliver(data);
@@ -672,6 +728,16 @@ export class WebSocketSession {
       this.#handlerFailed(error);
     }
     return undefined;
+  }
+
+  /** A message the codec refused (1009 too big, 1007 corrupt or not UTF-8): fail the
+   * connection with that code (RFC 6455 §7.1.7). */
+  #protocolFailed(error: ProtocolError): void {
+    if (this.#ws.state !== "open") return;
+    this.#localError ??= { code: error.code, message: error.message };
+    this.#ws.close(error.closeCode);
+    this.#flush();
+    this.#armCloseTimer();
   }
 
   #handlerFailed(error: unknown): void {
@@ -765,6 +831,7 @@ export class WebSocketSession {
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
     this.#closeTimer = undefined;
     this.#heartbeat?.delete(this.#onTick);
+    this.#deflate?.close();
     this.#closeConn();
     this.#pending = [];
     this.#pendingBytes = 0;

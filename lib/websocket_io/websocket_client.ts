@@ -12,6 +12,7 @@
 import { CLOSE_ABNORMAL } from "../websocket/_constants.ts";
 import { encodeClosePayload } from "../websocket/close.ts";
 import { checkMaxMessageSize, clientHandshake, parseWebSocketUrl } from "./_client_handshake_io.ts";
+import { DeflateCodec } from "../websocket/deflate_codec.ts";
 import type { ConnectOptions } from "./client.ts";
 import { resolveSessionOptions, type SessionCloseEvent, WebSocketSession } from "./session.ts";
 
@@ -280,6 +281,14 @@ export class WebSocketClient extends EventTarget {
       ...(maxMessageSize === undefined ? {} : { maxMessageSize }),
       protocol: transport.protocol,
       extensions: transport.extensions,
+      ...(transport.deflate === undefined ? {} : {
+        deflate: new DeflateCodec({
+          ...(options.perMessageDeflate || {}),
+          role: "client",
+          params: transport.deflate,
+          ...(maxMessageSize === undefined ? {} : { maxMessageSize }),
+        }),
+      }),
       options,
       handler: {
         message: (data) => this.#onMessage(data),

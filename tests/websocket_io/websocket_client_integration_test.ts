@@ -34,7 +34,10 @@ Deno.test("WebSocketClient goes CONNECTING → OPEN → CLOSING → CLOSED with 
   await next(ws, "open");
   assert.equal(ws.readyState, WebSocketClient.OPEN);
   assert.equal(ws.protocol, "v1");
-  assert.equal(ws.extensions, "");
+  assert.equal(
+    ws.extensions,
+    "permessage-deflate; server_no_context_takeover; client_no_context_takeover",
+  );
   ws.send("text");
   const message = await next<MessageEvent>(ws, "message");
   assert.equal(message.data, "text");
