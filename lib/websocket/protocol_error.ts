@@ -38,9 +38,10 @@ export interface ProtocolError {
  *
  * @example Report a reserved opcode
  * ```ts
+ * import assert from "node:assert/strict";
  * import { protocolError } from "./protocol_error.ts";
  * const error = protocolError("WS_ERR_RESERVED_OPCODE", 1002, "Cannot decode frame: opcode 0x3 is reserved");
- * console.assert(error.closeCode === 1002);
+ * assert.equal(error.closeCode, 1002);
  * ```
  */
 export function protocolError(

@@ -194,6 +194,7 @@ export interface EndpointSession<Out = string | Uint8Array, Data = unknown> {
  *
  * @example A chat room endpoint with JSON messages
  * ```ts
+ * import assert from "node:assert/strict";
  * import { type Endpoint, jsonCodec, reject } from "./endpoint.ts";
  * type Chat = { text: string };
  * const room: Endpoint<Chat, Chat, { nick: string }> = {
@@ -208,7 +209,7 @@ export interface EndpointSession<Out = string | Uint8Array, Data = unknown> {
  *     session.send({ text: `${session.data.nick}: ${message.text}` });
  *   },
  * };
- * console.assert(typeof room.message === "function");
+ * assert.ok(typeof room.message === "function");
  * ```
  *
  * @typeParam In Received values (the codec's output; raw strings/bytes without a codec).

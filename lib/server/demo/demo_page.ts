@@ -171,9 +171,10 @@ const BODY = `
  *
  * @example Serve it next to a hub handler
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEMO_PAGE_HTML } from "./demo_page.ts";
  *
- * console.assert(DEMO_PAGE_HTML.startsWith("<!doctype html>"));
+ * assert.ok(DEMO_PAGE_HTML.startsWith("<!doctype html>"));
  * ```
  */
 export const DEMO_PAGE_HTML: string = `<!doctype html>
@@ -217,6 +218,7 @@ export const DEMO_PAGE_CSP: string = [
  *
  * @example Mount it in front of the hub
  * ```ts
+ * import assert from "node:assert/strict";
  * import { demoPageResponse } from "./demo_page.ts";
  *
  * const handler = (request: Request): Response => {
@@ -225,7 +227,7 @@ export const DEMO_PAGE_CSP: string = [
  *   return new Response("not found", { status: 404 });
  * };
  * const response = handler(new Request("http://127.0.0.1:8000/"));
- * console.assert(response.headers.get("content-type") === "text/html; charset=utf-8");
+ * assert.ok(response.headers.get("content-type") === "text/html; charset=utf-8");
  * await response.body?.cancel();
  * ```
  */
