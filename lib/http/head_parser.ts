@@ -85,7 +85,7 @@ export interface ResponseHead {
 /** The head type a parser of kind `K` produces. */
 export type HeadOf<K extends HeadKind> = K extends "request" ? RequestHead : ResponseHead;
 
-/** Stable identifiers of every head error; listed in docs/ERRORS-http.md. */
+/** Stable identifiers of every head error; listed in docs/ERRORS.md. */
 export type HeadErrorCode =
   | "HTTP_ERR_BARE_LF"
   | "HTTP_ERR_BARE_CR"

@@ -20,7 +20,7 @@ import { assertAsciiValue, isValidKey, listHas, writeFields } from "./_handshake
 import { type ExtensionOffer, formatExtensions, parseExtensions } from "./extension_header.ts";
 import { parseSubprotocols } from "./subprotocol.ts";
 
-/** Stable identifiers of every handshake failure, server and client side; see docs/ERRORS-http.md. */
+/** Stable identifiers of every handshake failure, server and client side; see docs/ERRORS.md. */
 export type HandshakeErrorCode =
   | "WS_ERR_HANDSHAKE_METHOD"
   | "WS_ERR_HANDSHAKE_HTTP_VERSION"
