@@ -4,8 +4,10 @@
 // OPTION  a  bare Deno.serve (the reference)
 //         b  node:http server adapting to Request/Response, with an `upgrade` listener
 //         c  Deno.listen + a TypeScript HTTP/1.1 server for every request (_ts_http1/)
-//         d  lib/net serveOnePort: Deno.listen reads the first head; upgrades stay, other
-//            connections are relayed to an internal Deno.serve on loopback
+//         d  lib/net serveOnePort with `handoff: "relay"`: Deno.listen reads the first head;
+//            upgrades stay, other connections are relayed to an internal Deno.serve on loopback
+//         h  lib/net serveOnePort (default `handoff: "auto"`): the first request is answered
+//            in userland, then the connection goes to Deno[Deno.internal].serveHttpOnConnection
 //         r  not HTTP: a Deno.listen read/write loop answering every read with a fixed 200
 //            response; the ceiling of any userland server on Deno.listen (handler unused)
 //         e1 Deno[Deno.internal].serveHttpOnListener on a Deno.listen listener (no raw upgrade)
@@ -95,13 +97,15 @@ switch (option) {
     }, { fetch: handler, upgrade: (_head, conn) => conn.close() });
     break;
   }
-  case "d": {
+  case "d":
+  case "h": {
     const { serveOnePort } = await import("../../lib/net/mod.ts");
     serveOnePort({
       hostname: "127.0.0.1",
       port: 0,
       signal: ac.signal,
       onListen: (a) => ready(a.port),
+      handoff: option === "d" ? "relay" : "auto",
     }, { fetch: handler, upgrade: (_head, conn) => conn.close() });
     break;
   }

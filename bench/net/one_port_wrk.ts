@@ -1,6 +1,6 @@
 // Plain-HTTP requests/s of every one-port option, compared with bare Deno.serve in the same run.
 //
-//   deno run -A bench/net/one_port_wrk.ts [--seconds 3] [--reps 3] [--options a,b,c,d,e1,e2]
+//   deno run -A bench/net/one_port_wrk.ts [--seconds 3] [--reps 3] [--options a,b,c,d,h,e1,e2]
 //
 // Each option runs in its own process (`_one_port_servers.ts`), one at a time, interleaved:
 // for every repetition, every handler, every option (the order rotates each repetition so drift
@@ -14,7 +14,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "3" },
     warmup: { type: "string", default: "1" },
     reps: { type: "string", default: "3" },
-    options: { type: "string", default: "a,b,c,d,e1,e2" },
+    options: { type: "string", default: "a,b,c,d,h,e1,e2" },
     handlers: { type: "string", default: "ok,json" },
   },
 });

@@ -1,8 +1,11 @@
 /**
  * One TCP port for every transport. The public listener reads the first request head
  * of each connection: a request carrying `Upgrade: websocket` hands the raw connection
- * to the upgrade handler; any other connection is relayed, bytes unchanged, to an
- * internal `Deno.serve` on a loopback port, whose handler sees the client's address.
+ * to the upgrade handler. Any other first request is answered here, and the connection,
+ * with no unread byte taken from it, is then handed to the runtime's HTTP server for
+ * every later request ("handoff"). When that is not possible (pipelined bytes already
+ * read, a request this file leaves to hyper, or the runtime internal missing), the
+ * connection is relayed, bytes unchanged, to an internal `Deno.serve` on a loopback port.
  *
  * @module
  */
@@ -10,6 +13,9 @@ import { HeadParser, type RequestHead } from "../http/head_parser.ts";
 import { splitList } from "../http/token.ts";
 import { closeQuietly, pipeOneWay, writeAll } from "./_pipe.ts";
 import { errorResponseBytes } from "./_error_response.ts";
+import { BodyCollector, planFirstRequest } from "./_first_request.ts";
+import { FirstExchange } from "./_first_exchange.ts";
+import { detectServeOnConnection, type ServeOnConnection } from "./_handoff.ts";
 
 /** The head of a request that asked for `Upgrade: websocket`. */
 export interface UpgradeRequestHead {
@@ -100,6 +106,23 @@ export interface OnePortOptions {
    * @default 5000
    */
   readonly shutdownTimeout?: number;
+  /**
+   * How plain-HTTP connections are served after their first request.
+   * - `"auto"`: the first request is answered here, then the connection is handed to the
+   *   runtime's HTTP server (`Deno[Deno.internal].serveHttpOnConnection`, an internal of
+   *   Deno 2.x, feature-detected) for every later request; falls back to `"relay"` per
+   *   connection when it cannot (pipelined bytes, a first request left to hyper) and for
+   *   every connection when the internal is missing or fails.
+   * - `"relay"`: every plain-HTTP connection is relayed to an internal `Deno.serve` on a
+   *   loopback port (no internal API; about half the speed of bare `Deno.serve`).
+   * @default "auto"
+   */
+  readonly handoff?: "auto" | "relay";
+  /**
+   * Largest first-request body buffered here, in bytes; a larger one is relayed.
+   * @default 1048576
+   */
+  readonly maxFirstBodySize?: number;
 }
 
 /** A running {@linkcode serveOnePort} server. */
@@ -115,15 +138,31 @@ export interface OnePortServer extends AsyncDisposable {
   shutdown(): Promise<void>;
 }
 
-/** A connection the server tracks: still sending its first head, or relayed. */
+/**
+ * Where a tracked connection is: sending its first head (and body), having its first
+ * request answered here, waiting for a read in flight before relaying, relayed, or
+ * served by the runtime.
+ */
+type Phase = "head" | "first" | "waiting" | "relay" | "runtime";
+
+/** A connection the server tracks (upgraded connections are not tracked). */
 interface Tracked {
   readonly conn: Deno.TcpConn;
-  /** True until the first head is complete. */
-  sniffing: boolean;
-  /** `Date.now()` of the last byte relayed, either way. */
+  phase: Phase;
+  /** `Date.now()` of the last byte relayed, or of the last runtime response completed. */
   lastActive: number;
   /** The relay's connection to the internal server, once relayed. */
   inner: Deno.TcpConn | undefined;
+  /** Runtime phase: requests under way. */
+  active: number;
+  /** Runtime phase: force-closes the connection (a no-op once it is finished). */
+  cancel: (() => void) | undefined;
+}
+
+/** Deno.serve's default `onError`: log, answer 500. */
+function defaultOnError(error: unknown): Response {
+  console.error(error);
+  return new Response("Internal Server Error", { status: 500 });
 }
 
 function positive(name: string, value: number): number {
@@ -159,6 +198,10 @@ class Server implements OnePortServer {
   #sweeper: ReturnType<typeof setInterval>;
   #maxConnections: number;
   #shutdownTimeout: number;
+  #maxFirstBodySize: number;
+  #onError: (error: unknown) => Response | Promise<Response>;
+  /** The runtime hand-off, while available. */
+  #serveOn: ServeOnConnection | undefined;
   #closing = false;
   #acceptLoop: Promise<void>;
   #shutdown: Promise<void> | undefined;
@@ -174,6 +217,13 @@ class Server implements OnePortServer {
     this.#idleTimeout = positive("idleTimeout", options.idleTimeout ?? 120_000);
     this.#maxConnections = positive("maxConnections", options.maxConnections ?? 10_000);
     this.#shutdownTimeout = positive("shutdownTimeout", options.shutdownTimeout ?? 5_000);
+    this.#maxFirstBodySize = positive("maxFirstBodySize", options.maxFirstBodySize ?? 1 << 20);
+    const handoff = options.handoff ?? "auto";
+    if (handoff !== "auto" && handoff !== "relay") {
+      throw new RangeError(`Cannot serve: handoff must be "auto" or "relay", got ${handoff}`);
+    }
+    this.#serveOn = handoff === "auto" ? detectServeOnConnection() : undefined;
+    this.#onError = handlers.onError ?? defaultOnError;
     this.#listener = Deno.listen({
       hostname: options.hostname ?? "0.0.0.0",
       port: options.port ?? 8000,
@@ -232,7 +282,14 @@ class Server implements OnePortServer {
         closeQuietly(conn);
         continue;
       }
-      const tracked: Tracked = { conn, sniffing: true, lastActive: Date.now(), inner: undefined };
+      const tracked: Tracked = {
+        conn,
+        phase: "head",
+        lastActive: Date.now(),
+        inner: undefined,
+        active: 0,
+        cancel: undefined,
+      };
       this.#tracked.add(tracked);
       const task = this.#serve(tracked).finally(() => {
         this.#tracked.delete(tracked);
@@ -242,13 +299,19 @@ class Server implements OnePortServer {
     }
   }
 
-  /** Reads the first head, then upgrades, relays, or answers an error. Never rejects. */
+  /**
+   * Reads the first head (and body), then upgrades, answers the first request and hands
+   * the connection to the runtime, relays, or answers an error. Never rejects.
+   */
   async #serve(tracked: Tracked): Promise<void> {
     const { conn } = tracked;
     const parser = new HeadParser({ kind: "request", maxHeadSize: this.#maxHeadSize });
     const seen: Uint8Array[] = [];
+    // One deadline for the first head and, when answered here, its body.
     const timer = setTimeout(() => closeQuietly(conn), this.#headTimeout);
     let event;
+    let plan;
+    let body: { body: Uint8Array<ArrayBuffer>; rest: Uint8Array } | undefined;
     try {
       const buf = new Uint8Array(READ_SIZE);
       while (event === undefined) {
@@ -258,12 +321,28 @@ class Server implements OnePortServer {
         seen.push(chunk);
         event = parser.receive(chunk);
       }
+      if (event?.type === "head" && !wantsWebSocket(event.head) && this.#serveOn !== undefined) {
+        plan = planFirstRequest(event.head, this.#maxFirstBodySize);
+        if (plan.type === "serve") {
+          const collector = new BodyCollector(plan.framing, this.#maxFirstBodySize);
+          let result = collector.receive(event.rest);
+          while (result.type === "more") {
+            const n = await conn.read(buf);
+            if (n === null) break;
+            const chunk = buf.slice(0, n);
+            seen.push(chunk);
+            result = collector.receive(chunk);
+          }
+          if (result.type === "done") body = result;
+          else if (result.type === "more") event = undefined; // the client left mid-body
+        }
+      }
     } catch {
       // Closed by the head timeout or at shutdown, or reset by the client.
+      event = undefined;
     } finally {
       clearTimeout(timer);
     }
-    tracked.sniffing = false;
     if (event === undefined || this.#closing) return closeQuietly(conn);
     if (event.type === "error") {
       await writeAll(conn, errorResponseBytes(event.status)).catch(() => {});
@@ -285,12 +364,93 @@ class Server implements OnePortServer {
       }
       return;
     }
-    await this.#relay(tracked, seen);
+    // Pipelined bytes after the first request, or a request left to hyper: relay it all.
+    if (plan?.type !== "serve" || body === undefined || body.rest.length > 0) {
+      tracked.phase = "relay";
+      return await this.#relay(tracked, seen);
+    }
+    tracked.phase = "first";
+    const { method, headers, httpVersion } = event.head;
+    const outcome = await new FirstExchange({
+      conn,
+      url: plan.url,
+      method,
+      headers,
+      body: method === "GET" || method === "HEAD" ? null : body.body,
+      http11: httpVersion === "1.1",
+      keepAlive: plan.keepAlive,
+      fetch: this.#handlers.fetch,
+      onError: this.#onError,
+      closing: () => this.#closing,
+    }).run();
+    tracked.lastActive = Date.now();
+    if (outcome.type === "close" || this.#closing) return closeQuietly(conn);
+    if (outcome.reading !== undefined) {
+      // A read is in flight (the handler watched request.signal, or the answer streamed):
+      // the runtime cannot take the socket; the rest of the connection is relayed.
+      tracked.phase = "waiting";
+      await outcome.reading;
+      if (this.#closing) return closeQuietly(conn);
+    }
+    if (outcome.early.length > 0 || outcome.reading !== undefined) {
+      tracked.phase = "relay";
+      return await this.#relay(tracked, outcome.early);
+    }
+    await this.#handOff(tracked);
   }
 
-  /** Relays a plain-HTTP connection to the internal server, first request included. */
+  /**
+   * Gives the connection to the runtime's HTTP server with the fetch handler. Resolves
+   * when the runtime is done with it. Never rejects.
+   */
+  async #handOff(tracked: Tracked): Promise<void> {
+    const serveOn = this.#serveOn;
+    const { conn } = tracked;
+    if (serveOn === undefined) return await this.#relay(tracked, []);
+    tracked.phase = "runtime";
+    tracked.active = 0;
+    tracked.lastActive = Date.now();
+    const done = () => {
+      tracked.active--;
+      tracked.lastActive = Date.now();
+      if (this.#closing && tracked.active === 0) tracked.cancel?.();
+    };
+    const fetch = this.#handlers.fetch;
+    // Counts requests under way, for idle closing and graceful shutdown.
+    const handler = (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => {
+      tracked.active++;
+      info.completed.then(done, done);
+      return fetch(request, info);
+    };
+    const abort = new AbortController();
+    let finished = false;
+    let server;
+    try {
+      server = serveOn(conn, abort.signal, handler, this.#onError);
+    } catch {
+      // The internal changed: relay every later connection. This one's socket is gone.
+      this.#serveOn = undefined;
+      closeQuietly(conn);
+      return;
+    }
+    // Aborting after the runtime finished throws from its abort listener: guard it.
+    tracked.cancel = () => {
+      if (!finished) abort.abort();
+      finished = true;
+    };
+    try {
+      await server.finished;
+    } catch {
+      // A connection error ends the connection; there is no one to report it to.
+    } finally {
+      finished = true;
+    }
+  }
+
+  /** Relays a plain-HTTP connection to the internal server, starting with `seen`. */
   async #relay(tracked: Tracked, seen: Uint8Array[]): Promise<void> {
     const { conn } = tracked;
+    tracked.phase = "relay";
     let inner: Deno.TcpConn;
     try {
       inner = await Deno.connect({ hostname: "127.0.0.1", port: this.#inner.addr.port });
@@ -317,9 +477,14 @@ class Server implements OnePortServer {
   #sweep(): void {
     const idleSince = Date.now() - this.#idleTimeout;
     for (const t of this.#tracked) {
-      if (t.inner !== undefined && t.lastActive <= idleSince) {
+      if (t.lastActive > idleSince) continue;
+      if (t.phase === "relay" && t.inner !== undefined) {
         closeQuietly(t.conn);
         closeQuietly(t.inner);
+      } else if (t.phase === "waiting") {
+        closeQuietly(t.conn);
+      } else if (t.phase === "runtime" && t.active === 0) {
+        t.cancel?.();
       }
     }
   }
@@ -335,22 +500,27 @@ class Server implements OnePortServer {
       this.#listener.close();
     } catch { /* already closed */ }
     await this.#acceptLoop;
-    // Connections that have not finished a first head have no request under way.
-    for (const t of this.#tracked) if (t.sniffing) closeQuietly(t.conn);
+    for (const t of this.#tracked) {
+      // No request under way: a first head not complete, between requests, or idle.
+      if (t.phase === "head" || t.phase === "waiting") closeQuietly(t.conn);
+      else if (t.phase === "runtime" && t.active === 0) t.cancel?.();
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<"late">((resolve) => {
       timer = setTimeout(() => resolve("late"), this.#shutdownTimeout);
     });
     // Deno.serve's graceful shutdown closes idle keep-alive connections and lets requests
-    // under way finish; each relay ends when its internal connection closes.
+    // under way finish; each relay ends when its internal connection closes. A connection
+    // served by the runtime is closed when its last request under way completes.
     const graceful = this.#inner.shutdown();
     const drained = graceful.then(() => Promise.all(this.#tasks)).then(() => "done" as const);
     const outcome = await Promise.race([drained, deadline]);
     clearTimeout(timer);
     if (outcome === "late") {
-      // Closing both sides of every relay cancels what is left (request.signal aborts).
+      // Closing what is left cancels it (request.signal aborts, streams are cancelled).
       for (const t of this.#tracked) {
-        closeQuietly(t.conn);
+        if (t.phase === "runtime") t.cancel?.();
+        else closeQuietly(t.conn);
         if (t.inner) closeQuietly(t.inner);
       }
     }
@@ -369,14 +539,19 @@ class Server implements OnePortServer {
 /**
  * Serves HTTP and hand-framed WebSocket on one port. Each new connection's first
  * request head is read here: `Upgrade: websocket` goes to `handlers.upgrade` with the
- * raw connection; anything else is relayed unchanged to an internal `Deno.serve` on a
- * loopback port, which answers every request of that connection with `handlers.fetch`
- * (`info.remoteAddr` is the client's address, not the relay's).
+ * raw connection. Any other first request is answered here with `handlers.fetch`, and
+ * the connection is then handed to the runtime's HTTP server, which answers every later
+ * request with `handlers.fetch` at `Deno.serve` speed (`handoff: "auto"`, the default;
+ * it uses a Deno internal, feature-detected). When that cannot be done (pipelined bytes
+ * already read, a request left to hyper, a streamed first response, a handler that
+ * watched `request.signal`, the internal missing, or `handoff: "relay"`), the connection
+ * is relayed unchanged to an internal `Deno.serve` on a loopback port. Either way
+ * `info.remoteAddr` is the client's address.
  *
  * Faults in a first head are answered here and close the connection: 400 (syntax,
- * missing Host), 431 (over `maxHeadSize`), 505 (HTTP version). Later requests on a
- * relayed connection are parsed, bounded and timed by `Deno.serve`; a WebSocket upgrade
- * that is not the first request of its connection reaches `fetch` like any request.
+ * missing Host), 431 (over `maxHeadSize`), 505 (HTTP version). Later requests are
+ * parsed, bounded and timed by the runtime; a WebSocket upgrade that is not the first
+ * request of its connection reaches `fetch` like any request.
  *
  * @example Serve a fetch handler and refuse upgrades
  * ```ts

@@ -435,3 +435,255 @@ Deno.test("serveOnePort rejects missing handlers and bad limits", () => {
     RangeError,
   );
 });
+
+/** True when `request` was built by this library (first request), not by the runtime. */
+function builtHere(request: Request): boolean {
+  return Object.getPrototypeOf(request) !== Request.prototype;
+}
+
+/** The body of each complete `content-length` response in `text`. */
+function bodies(text: string): string[] {
+  return responses(text).map((r) => r.slice(r.indexOf("\r\n\r\n") + 4));
+}
+
+Deno.test("serveOnePort answers the first request itself and hands later ones to the runtime", async () => {
+  const seen: { here: boolean; port: number; header: string | null; body: string }[] = [];
+  const server = start(async (request, info) => {
+    seen.push({
+      here: builtHere(request),
+      port: info.remoteAddr.port,
+      header: request.headers.get("x-n"),
+      body: await request.text(),
+    });
+    return new Response(`${request.method} ${new URL(request.url).pathname}`, {
+      headers: { "x-answer": request.headers.get("x-n") ?? "" },
+    });
+  });
+  const conn = await connect(server);
+  await send(conn, "GET /one HTTP/1.1\r\nHost: a\r\nX-N: 1\r\n\r\n");
+  const first = await readUntil(conn, (t) => responses(t).length === 1);
+  assert.match(first.text, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(first.text, /\r\nx-answer: 1\r\n/);
+  assert.deepEqual(bodies(first.text), ["GET /one"]);
+  await send(conn, "POST /two HTTP/1.1\r\nHost: a\r\nX-N: 2\r\nContent-Length: 3\r\n\r\nabc");
+  const second = await readUntil(conn, (t) => responses(t).length === 1);
+  assert.match(second.text, /\r\nx-answer: 2\r\n/);
+  assert.deepEqual(bodies(second.text), ["POST /two"]);
+  await send(conn, "GET /three HTTP/1.1\r\nHost: a\r\nX-N: 3\r\n\r\n");
+  const third = await readUntil(conn, (t) => responses(t).length === 1);
+  assert.deepEqual(bodies(third.text), ["GET /three"]);
+  const port = conn.localAddr.port;
+  assert.deepEqual(seen, [
+    { here: true, port, header: "1", body: "" },
+    { here: false, port, header: "2", body: "abc" },
+    { here: false, port, header: "3", body: "" },
+  ]);
+  conn.close();
+  await server.shutdown();
+});
+
+Deno.test("serveOnePort streams a first response chunked, then keeps serving the connection", async () => {
+  const release = Promise.withResolvers<void>();
+  const ports: number[] = [];
+  const server = start((request, info) => {
+    ports.push(info.remoteAddr.port);
+    if (new URL(request.url).pathname !== "/events") return new Response("after");
+    return new Response(
+      new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(encoder.encode("data: 1\n\n"));
+          await release.promise;
+          controller.enqueue(encoder.encode("data: 2\n\n"));
+          controller.close();
+        },
+      }),
+      { headers: { "content-type": "text/event-stream" } },
+    );
+  });
+  const conn = await connect(server);
+  await send(conn, "GET /events HTTP/1.1\r\nHost: a\r\n\r\n");
+  const head = await readUntil(conn, (t) => t.includes("data: 1"));
+  assert.match(head.text, /\r\ntransfer-encoding: chunked\r\n/i);
+  assert.match(head.text, /\r\ncontent-type: text\/event-stream\r\n/);
+  assert.ok(head.text.endsWith("\r\n\r\n9\r\ndata: 1\n\n\r\n"), head.text);
+  release.resolve();
+  const tail = await readUntil(conn, (t) => t.endsWith("0\r\n\r\n"));
+  assert.equal(tail.text, "9\r\ndata: 2\n\n\r\n0\r\n\r\n");
+  await send(conn, "GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+  const next = await readUntil(conn, (t) => responses(t).length === 1);
+  assert.deepEqual(bodies(next.text), ["after"]);
+  assert.deepEqual(ports, [conn.localAddr.port, conn.localAddr.port]);
+  conn.close();
+  await server.shutdown();
+});
+
+Deno.test("serveOnePort relays pipelined first requests in order", async () => {
+  const seen: { here: boolean; port: number }[] = [];
+  const server = start((request, info) => {
+    seen.push({ here: builtHere(request), port: info.remoteAddr.port });
+    return new Response(new URL(request.url).pathname);
+  });
+  const conn = await connect(server);
+  await send(
+    conn,
+    "GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\nGET /c HTTP/1.1\r\nHost: a\r\n\r\n",
+  );
+  const { text } = await readUntil(conn, (t) => responses(t).length === 3);
+  assert.deepEqual(bodies(text), ["/a", "/b", "/c"]);
+  // The relay hands every request, the first included, to the internal Deno.serve.
+  const port = conn.localAddr.port;
+  assert.deepEqual(seen, [
+    { here: false, port },
+    { here: false, port },
+    { here: false, port },
+  ]);
+  conn.close();
+  await server.shutdown();
+});
+
+Deno.test("serveOnePort reads a chunked POST body first, split anywhere", async () => {
+  const wire = "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" +
+    "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n";
+  const seen: { here: boolean; body: string }[] = [];
+  const server = start(async (request) => {
+    seen.push({ here: builtHere(request), body: await request.text() });
+    return new Response("ok");
+  });
+  for (const split of [1, 40, 60, 63, 70, wire.length - 1]) {
+    const conn = await connect(server);
+    await send(conn, wire.slice(0, split));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await send(conn, wire.slice(split));
+    const { text } = await readUntil(conn, (t) => responses(t).length === 1);
+    assert.deepEqual(bodies(text), ["ok"]);
+    conn.close();
+  }
+  assert.equal(seen.length, 6);
+  for (const s of seen) assert.deepEqual(s, { here: true, body: "hello world" });
+  await server.shutdown();
+});
+
+Deno.test("serveOnePort answers a HEAD first request without a body", async () => {
+  const server = start((request) =>
+    new Response(request.method === "HEAD" ? null : "body", {
+      headers: { "content-length": "4" },
+    })
+  );
+  const conn = await connect(server);
+  await send(conn, "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n");
+  const head = await readUntil(conn, (t) => t.includes("\r\n\r\n"));
+  assert.match(head.text, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(head.text, /\r\ncontent-length: 4\r\n/);
+  assert.ok(head.text.endsWith("\r\n\r\n"));
+  // No body followed: the next response starts right after the head.
+  await send(conn, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  const next = await readUntil(conn, (t) => responses(t).length === 1);
+  assert.deepEqual(bodies(next.text), ["body"]);
+  conn.close();
+  await server.shutdown();
+});
+
+Deno.test("serveOnePort closes after a first request with Connection: close or HTTP/1.0", async () => {
+  const server = start(() => new Response("bye"));
+  for (
+    const head of [
+      "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+      "GET / HTTP/1.0\r\nHost: a\r\n\r\n",
+    ]
+  ) {
+    const conn = await connect(server);
+    await send(conn, head);
+    const { text, closed } = await within(readUntil(conn, () => false), 5000, "close");
+    assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(text, /\r\nconnection: close\r\n/);
+    assert.deepEqual(bodies(text), ["bye"]);
+    assert.ok(closed);
+    conn.close();
+  }
+  await server.shutdown();
+});
+
+Deno.test("serveOnePort releases a first-request handler waiting on request.signal when the client leaves", async () => {
+  const released = Promise.withResolvers<string>();
+  const entered = Promise.withResolvers<void>();
+  const server = start(async (request) => {
+    entered.resolve();
+    // A long poll: waits for news or for the client to leave.
+    await new Promise<void>((resolve) => request.signal.addEventListener("abort", () => resolve()));
+    released.resolve(String(request.signal.reason?.name));
+    return new Response("too late");
+  });
+  const conn = await connect(server);
+  await send(conn, "GET /poll HTTP/1.1\r\nHost: a\r\n\r\n");
+  await within(entered.promise, 5000, "handler start");
+  conn.close();
+  assert.equal(await within(released.promise, 5000, "release"), "ConnectionAborted");
+  await server.shutdown();
+});
+
+Deno.test("serveOnePort with handoff relay serves every request through the relay", async () => {
+  const seen: { here: boolean; port: number }[] = [];
+  const server = start(
+    (request, info) => {
+      seen.push({ here: builtHere(request), port: info.remoteAddr.port });
+      return new Response(new URL(request.url).pathname);
+    },
+    undefined,
+    { handoff: "relay" },
+  );
+  const conn = await connect(server);
+  await send(conn, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+  const first = await readUntil(conn, (t) => responses(t).length === 1);
+  await send(conn, "GET /y HTTP/1.1\r\nHost: a\r\n\r\n");
+  const second = await readUntil(conn, (t) => responses(t).length === 1);
+  assert.deepEqual([...bodies(first.text), ...bodies(second.text)], ["/x", "/y"]);
+  const port = conn.localAddr.port;
+  assert.deepEqual(seen, [{ here: false, port }, { here: false, port }]);
+  conn.close();
+  await server.shutdown();
+});
+
+Deno.test("serveOnePort shutdown closes an idle handed-off connection at once", async () => {
+  const server = start(() => new Response("ok"), undefined, { shutdownTimeout: 10_000 });
+  const conn = await connect(server);
+  for (const path of ["/1", "/2"]) {
+    await send(conn, `GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`);
+    await readUntil(conn, (t) => responses(t).length === 1);
+  }
+  // Far below shutdownTimeout: nothing is under way, so nothing is waited for.
+  await within(server.shutdown(), 5000, "shutdown");
+  const { closed } = await within(readUntil(conn, () => false), 5000, "close");
+  assert.ok(closed);
+  conn.close();
+});
+
+Deno.test("serveOnePort shutdown cancels an endless stream on a handed-off connection after shutdownTimeout", async () => {
+  const cancelled = Promise.withResolvers<void>();
+  const server = start(
+    (request) => {
+      if (new URL(request.url).pathname === "/") return new Response("first");
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(encoder.encode("data: forever\n\n"));
+          },
+          cancel() {
+            cancelled.resolve();
+          },
+        }),
+      );
+    },
+    undefined,
+    { shutdownTimeout: 100 },
+  );
+  const conn = await connect(server);
+  await send(conn, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  await readUntil(conn, (t) => responses(t).length === 1);
+  await send(conn, "GET /events HTTP/1.1\r\nHost: a\r\n\r\n");
+  await readUntil(conn, (t) => t.includes("forever"));
+  await within(server.shutdown(), 5000, "shutdown");
+  const { closed } = await within(readUntil(conn, () => false), 5000, "close");
+  assert.ok(closed);
+  await within(cancelled.promise, 5000, "stream cancel");
+  conn.close();
+});
