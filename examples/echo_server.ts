@@ -33,7 +33,9 @@ const server = new WebSocketServer(router, { maxBufferedAmount: 256 * MiB });
 const { addr } = server.listen({ hostname: "0.0.0.0", port: portArgument(Deno.args) });
 // deno-lint-ignore no-console
 console.log(`echo server listening on ws://${addr.hostname}:${addr.port}/`);
-Deno.addSignalListener("SIGINT", async () => {
+async function stop(): Promise<void> {
   await server.shutdown();
   Deno.exit(0);
-});
+}
+Deno.addSignalListener("SIGINT", stop);
+Deno.addSignalListener("SIGTERM", stop);

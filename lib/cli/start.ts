@@ -1,5 +1,9 @@
 /**
- * `deno task start`: the hub server with the in-memory broker.
+ * `deno task start`: the hub server with the in-memory broker. Every transport shares one
+ * port (`lib/net/` one-port server): HTTP (publish, polls, SSE, iframe, demo page, metrics)
+ * and WebSocket (`/channels/{ch}/ws`, `/ws` with subprotocol `pushwire.v1`; see
+ * docs/PROTOCOL-ws.md). SIGINT/SIGTERM shut down gracefully; WebSocket sessions close
+ * with 1001.
  *
  * ```sh
  * deno run --allow-net --allow-env --allow-read lib/cli/start.ts [options]
@@ -27,6 +31,8 @@ import { buildPolicyFile } from "../relay/policy_file.ts";
 import { Relay } from "../relay/relay.ts";
 import { createRelayHandler } from "../relay/relay_http_handler.ts";
 import { listenRelay } from "../relay/relay_listener.ts";
+import { serveOnePort } from "../net/one_port_server.ts";
+import { createWebSocketRoutes } from "../server/ws/websocket_routes.ts";
 
 /** Parsed command line of {@linkcode main}. */
 export interface StartOptions {
@@ -199,7 +205,14 @@ export async function main(args: readonly string[]): Promise<number> {
       `pushwire socket relay listening on ${options.hostname}:${relayListener.addr.port}`,
     );
   }
-  const server = Deno.serve(
+  // WebSocket (`/channels/{ch}/ws`, `/ws`) and HTTP share the one port: the one-port server
+  // hands upgrade requests to the WebSocket server and relays the rest to the hub handler.
+  const websocket = createWebSocketRoutes(hub, {
+    metrics,
+    ...(options.secret === undefined ? {} : { secret: options.secret }),
+    ...(options.allowOrigins.length > 0 ? { allowOrigins: options.allowOrigins } : {}),
+  });
+  const server = serveOnePort(
     {
       hostname: options.hostname,
       port: options.port,
@@ -209,26 +222,37 @@ export async function main(args: readonly string[]): Promise<number> {
         console.log(`pushwire hub listening on http://${host}:${port}/`);
       },
     },
-    createHubHandler(hub, {
-      ...handlerOptionsOf(options),
-      metrics,
-      routes: {
-        "/": demoPageRoute,
+    {
+      upgrade: websocket.server.handleUpgrade,
+      fetch: createHubHandler(hub, {
+        ...handlerOptionsOf(options),
+        metrics,
+        // An upgrade arriving later on a kept-alive connection reaches the handler instead.
+        channelRoutes: { ws: websocket.channelRoute },
+        routes: {
+          "/": demoPageRoute,
+          "/ws": websocket.wsRoute,
+          ...(relay === undefined ? {} : {
+            "/crossdomain.xml": () =>
+              new Response(buildPolicyFile({ origins: options.allowOrigins }), {
+                headers: { "content-type": "text/x-cross-domain-policy" },
+              }),
+          }),
+        },
         ...(relay === undefined ? {} : {
-          "/crossdomain.xml": () =>
-            new Response(buildPolicyFile({ origins: options.allowOrigins }), {
-              headers: { "content-type": "text/x-cross-domain-policy" },
-            }),
+          fallback: relayFallback(createRelayHandler(relay, {
+            ...(options.secret === undefined ? {} : { authorize: relayAuthorizer(options.secret) }),
+          })),
         }),
-      },
-      ...(relay === undefined ? {} : {
-        fallback: relayFallback(createRelayHandler(relay, {
-          ...(options.secret === undefined ? {} : { authorize: relayAuthorizer(options.secret) }),
-        })),
       }),
-    }),
+    },
   );
-  const stop = () => controller.abort();
+  let websocketClosed: Promise<void> | undefined;
+  const stop = () => {
+    controller.abort();
+    // Upgraded connections are the WebSocket server's: close them with 1001 (going away).
+    websocketClosed ??= websocket.shutdown();
+  };
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     try {
       Deno.addSignalListener(signal, stop);
@@ -237,6 +261,7 @@ export async function main(args: readonly string[]): Promise<number> {
     }
   }
   await server.finished;
+  await (websocketClosed ?? websocket.shutdown());
   await relayListener?.finished;
   await hub.close();
   return 0;

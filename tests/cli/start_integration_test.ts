@@ -138,3 +138,92 @@ Deno.test("start.ts --tcp-port runs the socket relay beside the hub", async () =
     assert.equal(status.code, 0);
   }
 });
+
+Deno.test("start.ts serves WebSocket on the HTTP port: an HTTP publish reaches /channels/{ch}/ws and /ws, SIGTERM closes them with 1001", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      START,
+      "--port",
+      "0",
+      "--allow-origin",
+      "https://app.example",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = child.stderr.pipeTo(new WritableStream());
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let output = "";
+  const sockets: WebSocket[] = [];
+  try {
+    while (!/listening on (http:\/\/\S+)\//.test(output)) {
+      const { done, value } = await lines.read();
+      if (done) throw new Error(`start.ts exited early: ${output}`);
+      output += value;
+    }
+    const base = /listening on (http:\/\/\S+)\//.exec(output)![1]!;
+    const wsBase = base.replace(/^http/, "ws");
+    const open = async (url: string, protocol?: string) => {
+      const ws = protocol === undefined ? new WebSocket(url) : new WebSocket(url, protocol);
+      sockets.push(ws);
+      const frames: string[] = [];
+      ws.onmessage = (event) => frames.push(event.data);
+      const closed = new Promise<CloseEvent>((resolve) => ws.onclose = resolve);
+      const opened = await new Promise<boolean>((resolve) => {
+        ws.onopen = () => resolve(true);
+        ws.onerror = () => resolve(false);
+      });
+      return { ws, frames, closed, opened };
+    };
+    const channel = await open(`${wsBase}/channels/news/ws`);
+    const mux = await open(`${wsBase}/ws`, "pushwire.v1");
+    assert.ok(channel.opened && mux.opened);
+    mux.ws.send(JSON.stringify({ type: "subscribe", channel: "news", id: 1 }));
+    for (let i = 0; i < 400 && mux.frames.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(JSON.parse(mux.frames[0]!).type, "subscribed");
+    const published = await fetch(`${base}/channels/news`, {
+      method: "POST",
+      headers: { "Content-Type": "text/plain" },
+      body: "to every socket",
+    });
+    const { id } = await published.json();
+    for (let i = 0; i < 400 && (channel.frames.length === 0 || mux.frames.length < 2); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(JSON.parse(channel.frames[0]!).id, id);
+    assert.equal(JSON.parse(mux.frames[1]!).message.data, "to every socket");
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /pushwire_connections\{transport="ws"\} 2/);
+    // --allow-origin applies to WebSocket too: another origin is refused before the handshake.
+    const refused = await fetch(`${base}/channels/news/ws`, {
+      headers: {
+        Origin: "https://evil.example",
+        Upgrade: "websocket",
+        Connection: "Upgrade",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version": "13",
+      },
+    });
+    await refused.body?.cancel();
+    assert.equal(refused.status, 403);
+    child.kill("SIGTERM");
+    const [channelClose, muxClose] = await Promise.all([channel.closed, mux.closed]);
+    assert.equal(channelClose.code, 1001);
+    assert.equal(muxClose.code, 1001);
+  } finally {
+    try {
+      child.kill("SIGTERM"); // when an assertion failed before the SIGTERM above
+    } catch { /* exited already */ }
+    for (const ws of sockets) if (ws.readyState === WebSocket.OPEN) ws.close();
+    const status = await child.status;
+    await lines.cancel();
+    await stderr;
+    assert.equal(status.code, 0);
+  }
+});

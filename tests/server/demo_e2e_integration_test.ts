@@ -8,6 +8,7 @@ import { Hub } from "../../lib/hub/hub.ts";
 import { MemoryBroker } from "../../lib/hub/memory_broker.ts";
 import { createHubHandler } from "../../lib/server/hub_handler.ts";
 import type { ChannelRoute } from "../../lib/server/route_context.ts";
+import { websocketChannelRoute } from "../../lib/server/ws/websocket_routes.ts";
 
 /** The transports that must work today. */
 const HTTP_TRANSPORTS = ["sse", "longpoll", "shortpoll", "iframe"] as const;
@@ -17,7 +18,7 @@ const HTTP_TRANSPORTS = ["sse", "longpoll", "shortpoll", "iframe"] as const;
  * here) once that route lands: it is mounted in `startServer` and enables the WebSocket test
  * below. While undefined that one test is reported as ignored, never silently passed.
  */
-const WEBSOCKET_ROUTE: ChannelRoute | undefined = undefined;
+const WEBSOCKET_ROUTE: ChannelRoute | undefined = websocketChannelRoute;
 
 /** History kept per channel in these tests; the reset test overflows it. */
 const HISTORY_MAX_MESSAGES = 50;
