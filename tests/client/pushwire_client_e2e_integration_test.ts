@@ -1,0 +1,272 @@
+// The served module (GET /pushwire.js) end to end in headless Chromium: every transport forced
+// in turn, WebSocket blocked → fallback to SSE (and remembered), server restarted mid-stream
+// (same hub, same port) with thousands of messages on two channels checked for count and order,
+// and the spread of reconnect times of many clients in one page.
+import assert from "node:assert/strict";
+import { type CdpPage, type Chromium, launchChromium } from "../_cdp.ts";
+import { RestartableHub, type RestartableHubOptions } from "./_restartable_hub.ts";
+
+const PAGE = `<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>pushwire client test</title></head><body>
+<script type="module">
+import * as pushwire from "/pushwire.js";
+const clients = {};
+window.results = {};
+// Starts a client named \`name\` on \`channels\`; what it sees goes to results[name].
+window.startClient = (name, channels, options) => {
+  const r = window.results[name] = { messages: {}, ids: {}, resets: [], errors: [], statuses: [],
+    state: "idle", transport: null, openedAt: [] };
+  let lost = false;
+  const client = pushwire.createClient("/", { ...options, onStatus(s) {
+    r.state = s.state;
+    r.transport = s.transport ?? null;
+    r.statuses.push(s.state + ":" + s.transport);
+    if (s.state === "reconnecting") lost = true;
+    if (s.state === "open" && lost) r.openedAt.push(performance.now());
+  } });
+  clients[name] = client;
+  for (const channel of channels) {
+    r.messages[channel] = [];
+    r.ids[channel] = [];
+    client.subscribe(channel, {
+      onMessage(m) { r.messages[channel].push(m.data); r.ids[channel].push(m.id); },
+      onReset(e) { r.resets.push(e); },
+      onError(e) { r.errors.push(e); },
+    });
+  }
+};
+window.closeClient = (name) => clients[name].close();
+window.pushwire = pushwire;
+window.ready = true;
+</script></body></html>`;
+
+function pageRoute(): Response {
+  return new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8" } });
+}
+
+const FAST = {
+  memory: null,
+  backoff: { baseMs: 100, capMs: 1000 },
+  shortPollIntervalMs: 50,
+  longPollTimeoutS: 5,
+  connectTimeoutMs: 3000,
+  idleTimeoutMs: 3000, // the test hub sends a heartbeat every second
+};
+
+async function withBrowser(
+  options: RestartableHubOptions,
+  body: (server: RestartableHub, page: CdpPage, browser: Chromium) => Promise<void>,
+): Promise<void> {
+  const server = new RestartableHub({ ...options, routes: { "/": pageRoute } });
+  let browser: Chromium | undefined;
+  try {
+    browser = await launchChromium();
+    const page = await browser.newPage(800, 600);
+    await page.goto(`${server.base}/`);
+    await page.waitFor("window.ready === true", "the test page's module");
+    await body(server, page, browser);
+    assert.deepEqual(page.exceptions, [], "the page threw");
+  } finally {
+    await browser?.close();
+    await server.close();
+  }
+}
+
+function start(page: CdpPage, name: string, channels: string[], options: object): Promise<unknown> {
+  return page.evaluate(
+    `startClient(${JSON.stringify(name)}, ${JSON.stringify(channels)}, ${JSON.stringify(options)})`,
+  );
+}
+
+function waitOpen(page: CdpPage, name: string, transport: string): Promise<unknown> {
+  return page.waitFor(
+    `results.${name}.state === "open" && results.${name}.transport === "${transport}"`,
+    `${name} open on ${transport}`,
+    { timeoutMs: 15_000 },
+  );
+}
+
+async function publishRange(server: RestartableHub, channel: string, from: number, to: number) {
+  const ids: string[] = [];
+  for (let i = from; i < to; i++) ids.push(await server.publish(channel, i));
+  return ids;
+}
+
+async function waitCount(page: CdpPage, name: string, channel: string, count: number) {
+  await page.waitFor(
+    `results.${name}.messages[${JSON.stringify(channel)}].length >= ${count}`,
+    `${count} messages on ${channel} for ${name}`,
+    { timeoutMs: 30_000 },
+  );
+}
+
+const ALL = ["websocket", "sse", "iframe", "longpoll", "shortpoll"] as const;
+
+Deno.test("pushwire.js delivers in order on each transport forced in turn", async () => {
+  await withBrowser({}, async (server, page) => {
+    for (const transport of ALL) {
+      const name = `only_${transport}`;
+      const channel = `forced.${transport}`;
+      await start(page, name, [channel], { ...FAST, transports: [transport] });
+      await waitOpen(page, name, transport);
+      const ids = await publishRange(server, channel, 0, 100);
+      await waitCount(page, name, channel, 100);
+      assert.deepEqual(await page.evaluate(`results.${name}.ids[${JSON.stringify(channel)}]`), ids);
+      assert.deepEqual(
+        await page.evaluate(`results.${name}.messages[${JSON.stringify(channel)}]`),
+        [...Array(100).keys()],
+      );
+      await page.evaluate(`closeClient(${JSON.stringify(name)})`);
+    }
+  });
+});
+
+Deno.test("pushwire.js falls back to SSE when WebSocket upgrades are refused, and remembers it", async () => {
+  await withBrowser({ blockWebSocket: true }, async (server, page) => {
+    await page.evaluate("localStorage.clear()");
+    const { memory: _, ...options } = FAST;
+    await start(page, "first", ["fallback"], options); // default order, localStorage memory
+    await waitOpen(page, "first", "sse");
+    const statuses = await page.evaluate<string[]>("results.first.statuses");
+    assert.equal(statuses[0], "connecting:websocket");
+    const ids = await publishRange(server, "fallback", 0, 20);
+    await waitCount(page, "first", "fallback", 20);
+    assert.deepEqual(await page.evaluate(`results.first.ids.fallback`), ids);
+    // The next client (next page load) goes straight to what worked.
+    await start(page, "second", ["fallback"], options);
+    await waitOpen(page, "second", "sse");
+    assert.equal((await page.evaluate<string[]>("results.second.statuses"))[0], "connecting:sse");
+  });
+});
+
+Deno.test("pushwire.js surfaces a reset on WebSocket and iframe, then delivers what was retained", async () => {
+  await withBrowser({ history: 5 }, async (server, page) => {
+    for (const transport of ["websocket", "iframe"] as const) {
+      const channel = `reset.${transport}`;
+      const ids = await publishRange(server, channel, 0, 10);
+      const name = `reset_${transport}`;
+      // Resume after an id the hub has already dropped (history of 5).
+      await page.evaluate(`(() => {
+        const r = results.${name} = { messages: { ${JSON.stringify(channel)}: [] }, resets: [] };
+        const client = pushwire.createClient("/", ${
+        JSON.stringify({ ...FAST, transports: [transport] })
+      });
+        client.subscribe(${JSON.stringify(channel)}, { after: ${JSON.stringify(ids[0])},
+          onMessage: (m) => r.messages[${JSON.stringify(channel)}].push(m.data),
+          onReset: (e) => r.resets.push(e) });
+      })()`);
+      await waitCount(page, name, channel, 5);
+      assert.deepEqual(
+        await page.evaluate(`results.${name}.messages[${JSON.stringify(channel)}]`),
+        [5, 6, 7, 8, 9],
+      );
+      const resets = await page.evaluate<{ channel: string }[]>(`results.${name}.resets`);
+      assert.equal(resets.length, 1, transport);
+      assert.equal(resets[0]!.channel, channel);
+    }
+  });
+});
+
+Deno.test("pushwire.js reconnects at once when the browser comes back online, missing nothing", async () => {
+  await withBrowser({}, async (server, page) => {
+    // A backoff of 10 minutes: only the online event can bring the client back in time.
+    await start(page, "o", ["online"], {
+      ...FAST,
+      transports: ["sse"],
+      backoff: { baseMs: 600_000, capMs: 600_000 },
+    });
+    await waitOpen(page, "o", "sse");
+    const first = await publishRange(server, "online", 0, 5);
+    await waitCount(page, "o", "online", 5);
+    const network = (offline: boolean) =>
+      page.send("Network.emulateNetworkConditions", {
+        offline,
+        latency: 0,
+        downloadThroughput: -1,
+        uploadThroughput: -1,
+      });
+    await page.send("Network.enable");
+    await network(true);
+    await page.waitFor(`results.o.state === "reconnecting"`, "the client to notice offline");
+    const missed = await publishRange(server, "online", 5, 10);
+    await network(false);
+    await waitOpen(page, "o", "sse");
+    await waitCount(page, "o", "online", 10);
+    assert.deepEqual(await page.evaluate(`results.o.ids.online`), [...first, ...missed]);
+  });
+});
+
+for (const transport of ["websocket", "sse", "iframe", "longpoll"] as const) {
+  Deno.test(`pushwire.js on ${transport} resumes two channels across a server restart: 3,000 messages once, in order`, async () => {
+    await withBrowser({}, async (server, page) => {
+      const channels = ["restart.a", "restart.b"];
+      await start(page, "r", channels, { ...FAST, transports: [transport] });
+      await waitOpen(page, "r", transport);
+      const sent: Record<string, string[]> = { "restart.a": [], "restart.b": [] };
+      const publishBoth = async (from: number, to: number) => {
+        for (let i = from; i < to; i++) {
+          for (const channel of channels) sent[channel]!.push(await server.publish(channel, i));
+        }
+      };
+      await publishBoth(0, 750);
+      await waitCount(page, "r", "restart.a", 100); // mid-stream: the rest is still on its way
+      await server.restart();
+      await publishBoth(750, 1500);
+      for (const channel of channels) await waitCount(page, "r", channel, 1500);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // a late duplicate would show
+      for (const channel of channels) {
+        const ids = await page.evaluate<string[]>(`results.r.ids[${JSON.stringify(channel)}]`);
+        assert.equal(ids.length, 1500, `${channel} count`);
+        assert.deepEqual(ids, sent[channel], `${channel} order`);
+      }
+      const statuses = await page.evaluate<string[]>("results.r.statuses");
+      assert.ok(statuses.includes(`reconnecting:${transport}`), statuses.join(" "));
+      assert.deepEqual(await page.evaluate("results.r.resets"), []);
+      assert.equal(await page.evaluate("results.r.transport"), transport);
+    });
+  });
+}
+
+// Many clients in one page: Chromium lets only one WebSocket per host be CONNECTING at a time
+// (RFC 6455 §4.1), so handshakes queue; a long connect timeout keeps the queue from counting as
+// failures. The process-wide spread with 300 clients is in pushwire_client_integration_test.ts.
+Deno.test("pushwire.js: 40 WebSocket clients in one page spread their reconnects after a restart", async () => {
+  await withBrowser({}, async (server, page) => {
+    const count = 40;
+    for (let i = 0; i < count; i++) {
+      await start(page, `c${i}`, ["storm"], {
+        ...FAST,
+        transports: ["websocket"],
+        connectTimeoutMs: 15_000,
+        backoff: { baseMs: 1000, capMs: 30_000 },
+      });
+    }
+    await page.waitFor(
+      `Object.values(results).filter((r) => r.state === "open").length === ${count}`,
+      `${count} clients open`,
+      { timeoutMs: 20_000 },
+    );
+    const before = await page.evaluate<number>("performance.now()");
+    await server.restart();
+    const reopened = `Object.values(results).map((r) => r.openedAt.find((t) => t > ${before}))`;
+    await page.waitFor(
+      `${reopened}.every((t) => t !== undefined)`,
+      `${count} clients reconnected`,
+      { timeoutMs: 20_000 },
+    );
+    const offsets = (await page.evaluate<number[]>(reopened))
+      .map((t) => t - before).sort((a, b) => a - b);
+    const at = (q: number) => Math.round(offsets[Math.floor(q * (offsets.length - 1))]!);
+    console.log(
+      `reconnect spread of ${count} WebSocket clients in one page (ms after the restart began): ` +
+        `min ${at(0)} p10 ${at(0.1)} p50 ${at(0.5)} p90 ${at(0.9)} max ${at(1)}`,
+    );
+    assert.ok(at(0.9) - at(0.1) > 300, `p10..p90 only ${at(0.1)}..${at(0.9)}`);
+    // Everyone still receives.
+    await server.publish("storm", "after");
+    await page.waitFor(
+      `Object.values(results).every((r) => r.messages.storm.includes("after"))`,
+      "every client to receive after the restart",
+    );
+  });
+});

@@ -1,0 +1,160 @@
+// The client's own code (lib/client/*.ts) against a live hub in Deno: its SSE, long-poll and
+// short-poll transports need only fetch and streams. Server restarts with the same hub on the
+// same port: every message exactly once, in order; and the spread of many clients' reconnects.
+import assert from "node:assert/strict";
+import { PUSHWIRE_JS } from "../../lib/client/browser_module.ts";
+import { type ClientOptions, PushwireClient } from "../../lib/client/pushwire_client.ts";
+import type { PushwireMessage } from "../../lib/client/transport.ts";
+import type { TransportName } from "../../lib/client/transport_selector.ts";
+import { RestartableHub } from "./_restartable_hub.ts";
+
+const FAST: ClientOptions = {
+  memory: null,
+  backoff: { baseMs: 50, capMs: 400 },
+  shortPollIntervalMs: 20,
+  longPollTimeoutS: 5,
+  connectTimeoutMs: 3000,
+};
+
+async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+for (const transport of ["sse", "longpoll", "shortpoll"] as const satisfies TransportName[]) {
+  Deno.test(`PushwireClient over ${transport} loses and repeats nothing across a server restart`, async () => {
+    const server = new RestartableHub();
+    const client = new PushwireClient(server.base, { ...FAST, transports: [transport] });
+    try {
+      const got: PushwireMessage[] = [];
+      const sub = client.subscribe("restart", { onMessage: (m) => got.push(m) });
+      await until(() => client.state === "open" && sub.lastId !== undefined, "the client open");
+      const sent: string[] = [];
+      for (let i = 0; i < 150; i++) sent.push(await server.publish("restart", i));
+      await until(() => got.length >= 50, "some messages before the restart");
+      await server.restart(); // mid-stream: part of the 150 is still on its way
+      for (let i = 150; i < 300; i++) sent.push(await server.publish("restart", i));
+      await until(() => got.length >= 300, `all 300 messages (got ${got.length})`);
+      await new Promise((resolve) => setTimeout(resolve, 100)); // a late duplicate would show
+      assert.deepEqual(got.map((m) => m.id), sent);
+      assert.deepEqual(got.map((m) => m.data), [...Array(300).keys()]);
+      assert.equal(client.transport, transport);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+}
+
+Deno.test("PushwireClient spreads the reconnections of 300 SSE clients after a server restart", async () => {
+  const server = new RestartableHub();
+  const clients: PushwireClient[] = [];
+  const reopened: number[] = [];
+  let downAt = 0;
+  try {
+    for (let i = 0; i < 300; i++) {
+      let lost = false;
+      const client = new PushwireClient(server.base, {
+        ...FAST,
+        transports: ["sse"],
+        backoff: { baseMs: 1000, capMs: 30_000 },
+        onStatus(status) {
+          if (status.state === "reconnecting") lost = true;
+          else if (status.state === "open" && lost) reopened.push(performance.now());
+        },
+      });
+      client.subscribe("storm", { onMessage() {} });
+      clients.push(client);
+    }
+    await until(() => clients.every((c) => c.state === "open"), "300 clients open", 20_000);
+    downAt = performance.now();
+    await server.restart();
+    await until(() => reopened.length === 300, "300 reconnections", 20_000);
+    const offsets = reopened.map((t) => t - downAt).sort((a, b) => a - b);
+    const at = (q: number) => Math.round(offsets[Math.floor(q * (offsets.length - 1))]!);
+    console.log(
+      `reconnect spread of 300 clients (ms after the restart began): min ${at(0)} p10 ${at(0.1)} ` +
+        `p50 ${at(0.5)} p90 ${at(0.9)} max ${at(1)}`,
+    );
+    // Full jitter over a 1 s window: no single 100 ms holds half of the clients (about 30 expected).
+    const perSlot = new Map<number, number>();
+    for (const t of offsets) {
+      perSlot.set(Math.floor(t / 100), (perSlot.get(Math.floor(t / 100)) ?? 0) + 1);
+    }
+    assert.ok(Math.max(...perSlot.values()) < 150, JSON.stringify([...perSlot]));
+    assert.ok(at(0.9) - at(0.1) > 300, `p10..p90 only ${at(0.1)}..${at(0.9)}`);
+  } finally {
+    for (const client of clients) client.close();
+    await server.close();
+  }
+});
+
+Deno.test("the served module runs as-is: subscribe and publish through it in Deno", async () => {
+  const server = new RestartableHub();
+  try {
+    const served = await fetch(`${server.base}/pushwire.js`);
+    assert.equal(served.headers.get("content-type"), "text/javascript; charset=utf-8");
+    const text = await served.text();
+    assert.equal(text, PUSHWIRE_JS);
+    const pushwire = await import(
+      `data:text/javascript;base64,${btoa(unescape(encodeURIComponent(text)))}`
+    );
+    const got: unknown[] = [];
+    let reset = 0;
+    const sub = pushwire.subscribe(server.base, "bundle", {
+      transports: ["sse"],
+      memory: null,
+      history: true,
+      onMessage: (m: PushwireMessage) => got.push(m.data),
+      onReset: () => reset++,
+    });
+    await server.publish("bundle", { n: 1 });
+    const result = await pushwire.publish(server.base, "bundle", "two");
+    assert.equal(result.type, "published");
+    const refused = await pushwire.publish(server.base, "bundle", "x", { event: "bad event!" });
+    assert.equal(refused.type, "error");
+    assert.equal(refused.status, 400);
+    await until(() => got.length === 2, "both messages");
+    assert.deepEqual(got, [{ n: 1 }, "two"]);
+    assert.equal(reset, 0);
+    sub.close();
+    assert.equal(sub.closed, true);
+  } finally {
+    await server.close();
+  }
+});
+
+for (const transport of ["sse", "longpoll", "shortpoll"] as const satisfies TransportName[]) {
+  Deno.test(`PushwireClient over ${transport} surfaces a reset, then delivers what the hub retained`, async () => {
+    const server = new RestartableHub({ history: 5 });
+    const client = new PushwireClient(server.base, { ...FAST, transports: [transport] });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 10; i++) ids.push(await server.publish("small", i));
+      const events: string[] = [];
+      client.subscribe("small", {
+        after: ids[0], // already dropped from a history of 5
+        onMessage: (m) => events.push(`message ${m.data}`),
+        onReset: (r) => events.push(`reset ${r.channel}`),
+      });
+      await until(() => events.length >= 6, "the reset and the 5 retained messages");
+      await server.publish("small", 10);
+      await until(() => events.length >= 7, "the next message");
+      assert.deepEqual(events, [
+        "reset small",
+        "message 5",
+        "message 6",
+        "message 7",
+        "message 8",
+        "message 9",
+        "message 10",
+      ]);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+}
