@@ -1,0 +1,111 @@
+// A throwaway `redis-server` for tests: free port on 127.0.0.1, fresh temp dir, no RDB
+// snapshots; optional AOF with fsync on every write (so a kill loses nothing acknowledged).
+// Fails (does not skip) when redis-server is not installed.
+
+/** Options of {@linkcode startRedis}. */
+export interface RedisServerOptions {
+  /** Keep an append-only file with `appendfsync always` (survives a restart). */
+  readonly appendOnly?: boolean;
+}
+
+/** A running test Redis. */
+export interface RedisServer {
+  /** `redis://127.0.0.1:PORT`. */
+  readonly url: string;
+  readonly port: number;
+  /** Kills the server (SIGKILL: no shutdown save) and waits for it to exit. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and directory (after `kill`). */
+  restart(): Promise<void>;
+  /** Kills the server and removes its directory. */
+  stop(): Promise<void>;
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  return port;
+}
+
+async function waitAccepting(port: number, child: Deno.ChildProcess): Promise<void> {
+  let exited = false;
+  child.status.then(() => exited = true);
+  for (let i = 0; i < 250; i++) {
+    if (exited) throw new Error(`redis-server on port ${port} exited at start`);
+    try {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      conn.close();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+  throw new Error(`redis-server on port ${port} did not accept connections within 5 s`);
+}
+
+/** Starts `redis-server`; throws when it is missing or does not come up. */
+export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
+  const dir = await Deno.makeTempDir({ prefix: "pushwire_redis_" });
+  const port = freePort();
+  const args = [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--dir",
+    dir,
+    "--save",
+    "",
+    "--daemonize",
+    "no",
+    "--loglevel",
+    "warning",
+    ...(options.appendOnly ? ["--appendonly", "yes", "--appendfsync", "always"] : [
+      "--appendonly",
+      "no",
+    ]),
+  ];
+  let child: Deno.ChildProcess | undefined;
+  const spawn = async () => {
+    try {
+      child = new Deno.Command("redis-server", { args, stdout: "null", stderr: "null" }).spawn();
+    } catch (error) {
+      throw new Error("redis-server is required for these tests (apt-get install redis-server)", {
+        cause: error,
+      });
+    }
+    await waitAccepting(port, child);
+  };
+  const kill = async () => {
+    const running = child;
+    child = undefined;
+    if (running === undefined) return;
+    try {
+      running.kill("SIGKILL");
+    } catch {
+      // already exited
+    }
+    await running.status;
+  };
+  try {
+    await spawn();
+  } catch (error) {
+    await kill();
+    await Deno.remove(dir, { recursive: true });
+    throw error;
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    kill,
+    restart: async () => {
+      await kill();
+      await spawn();
+    },
+    stop: async () => {
+      await kill();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
