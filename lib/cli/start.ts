@@ -1,5 +1,6 @@
 /**
- * `deno task start`: the hub server with the in-memory broker. Every transport shares one
+ * `deno task start`: the hub server, on the in-memory broker or (`--redis`) as one node of
+ * several sharing a Redis server. Every transport shares one
  * port (`lib/net/` one-port server): HTTP (publish, polls, SSE, iframe, demo page, metrics)
  * and WebSocket (`/channels/{ch}/ws`, `/ws` with subprotocol `pushwire.v1`; see
  * docs/PROTOCOL-ws.md). SIGINT/SIGTERM shut down gracefully; WebSocket sessions close
@@ -16,7 +17,7 @@
  * | `--allow-origin ORIGIN` | repeatable: origins allowed with credentials (default: any origin, no credentials) |
  * | `--secret KEY` | require HS256 tokens signed with KEY to publish and subscribe |
  * | `--tcp-port N` | also start the socket relay for plugin-socket clients on this TCP port |
- * | `--redis URL` | not available yet |
+ * | `--redis URL` | run as one node of several on a Redis broker (`redis://HOST:PORT`) |
  *
  * @module
  */
@@ -46,6 +47,8 @@ export interface StartOptions {
   readonly secret: string | undefined;
   /** Port of the socket relay; undefined: no relay. */
   readonly tcpPort: number | undefined;
+  /** `redis://` URL of the shared broker; undefined: the in-memory broker. */
+  readonly redis: string | undefined;
   /** `--help` was given. */
   readonly help: boolean;
 }
@@ -57,7 +60,7 @@ export const USAGE: string = `Usage: deno task start [options]
   --hostname H           interface to bind (default: 127.0.0.1)
   --allow-origin ORIGIN  allow this origin with credentials (repeatable; default: any origin, no credentials)
   --secret KEY           require HS256 tokens signed with KEY to publish and subscribe
-  --redis URL            multi-node broker (not available yet)
+  --redis URL            run as one node of several on Redis (redis://HOST:PORT)
   --tcp-port N           also start the socket relay (plugin-socket clients) on this TCP port
   --help                 show this text
 `;
@@ -79,7 +82,8 @@ function parsePort(text: string, source: string): number {
  * const options = parseStartArgs(["--port", "9000", "--allow-origin", "http://a.test"], {});
  * assert.equal(options.port, 9000);
  * assert.deepEqual(options.allowOrigins, ["http://a.test"]);
- * assert.throws(() => parseStartArgs(["--redis", "redis://x:6379"], {}), /not available yet/);
+ * assert.equal(parseStartArgs(["--redis", "redis://x:6379"], {}).redis, "redis://x:6379");
+ * assert.throws(() => parseStartArgs(["--redis", "x:6379"], {}), /redis:\/\//);
  * assert.equal(parseStartArgs(["--tcp-port", "8001"], {}).tcpPort, 8001);
  * ```
  */
@@ -92,6 +96,7 @@ export function parseStartArgs(
   const allowOrigins: string[] = [];
   let secret: string | undefined;
   let tcpPort: number | undefined;
+  let redis: string | undefined;
   let help = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -118,7 +123,11 @@ export function parseStartArgs(
         if (secret === "") throw new TypeError("Cannot start: --secret must not be empty");
         break;
       case "--redis":
-        throw new TypeError("Cannot start: --redis is not available yet (in-memory broker only)");
+        redis = value();
+        if (!/^rediss?:\/\/[^/]/.test(redis)) {
+          throw new TypeError(`Cannot start: --redis must be a redis:// URL, got "${redis}"`);
+        }
+        break;
       case "--tcp-port":
         tcpPort = parsePort(value(), "--tcp-port");
         break;
@@ -130,7 +139,7 @@ export function parseStartArgs(
         throw new TypeError(`Cannot start: unknown option "${arg}" (see --help)`);
     }
   }
-  return { port, hostname, allowOrigins, secret, tcpPort, help };
+  return { port, hostname, allowOrigins, secret, tcpPort, redis, help };
 }
 
 /** The handler options a {@linkcode StartOptions} selects. */
@@ -172,6 +181,28 @@ function relayAuthorizer(secret: string): (request: Request, channel: string) =>
   };
 }
 
+/**
+ * The hub on the broker `options` select. The Redis adapter (and its npm client) is loaded
+ * only when `--redis` asks for it, so the default server imports nothing outside the runtime.
+ */
+async function hubOf(options: StartOptions): Promise<Hub> {
+  if (options.redis === undefined) return new Hub();
+  const { RedisBroker } = await import("../hub/redis_broker.ts");
+  let broker;
+  try {
+    broker = await RedisBroker.connect({ url: options.redis });
+  } catch (error) {
+    throw new Error(`${redactUrl(options.redis)}: ${(error as Error).message}`);
+  }
+  console.log(`pushwire broker: ${redactUrl(options.redis)}`);
+  return new Hub({ broker });
+}
+
+/** The URL without its password, for logs. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
+}
+
 /** Runs the server until SIGINT/SIGTERM. Returns the exit code. */
 export async function main(args: readonly string[]): Promise<number> {
   let options: StartOptions;
@@ -185,7 +216,13 @@ export async function main(args: readonly string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const hub = new Hub();
+  let hub: Hub;
+  try {
+    hub = await hubOf(options);
+  } catch (error) {
+    console.error(`Cannot start: ${(error as Error).message}`);
+    return 1;
+  }
   const metrics = new Metrics(hub);
   const controller = new AbortController();
   // The policy file names the relay's real port, so `--tcp-port 0` picks one up front.

@@ -1,8 +1,48 @@
 // `deno task start` end to end: the real command line, a publish, a short poll and an SSE
 // stream against it, then SIGTERM.
 import assert from "node:assert/strict";
+import { startRedis } from "../_redis.ts";
 
 const START = new URL("../../lib/cli/start.ts", import.meta.url).pathname;
+/** The permissions of `deno task start`. */
+const RUN = ["run", "--allow-net", "--allow-env", "--allow-read"];
+
+/** A `start.ts` process that printed its address. */
+interface StartedNode {
+  readonly base: string;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number>;
+}
+
+/** Runs `start.ts --port 0 ...args` and waits until it listens. */
+async function spawnStart(args: readonly string[]): Promise<StartedNode> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...RUN, START, "--port", "0", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = child.stderr.pipeTo(new WritableStream());
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const stop = async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* exited already */ }
+    const status = await child.status;
+    await lines.cancel();
+    await stderr;
+    return status.code;
+  };
+  let output = "";
+  while (!/listening on (http:\/\/\S+)\//.test(output)) {
+    const { done, value } = await lines.read();
+    if (done) {
+      await stop();
+      throw new Error(`start.ts exited early: ${output}`);
+    }
+    output += value;
+  }
+  return { base: /listening on (http:\/\/\S+)\//.exec(output)![1]!, stop };
+}
 
 Deno.test("start.ts serves the hub: publish, short poll and SSE over HTTP, then stops on SIGTERM", async () => {
   const child = new Deno.Command(Deno.execPath(), {
@@ -51,22 +91,73 @@ Deno.test("start.ts serves the hub: publish, short poll and SSE over HTTP, then 
   }
 });
 
-Deno.test("start.ts refuses --redis with a clear message and exit code 2", async () => {
+Deno.test("start.ts --redis exits with 1 and says why when Redis cannot be reached", async () => {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port; // nothing listens there once closed
+  probe.close();
   const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      START,
-      "--redis",
-      "redis://127.0.0.1:6379",
-    ],
+    args: [...RUN, START, "--port", "0", "--redis", `redis://127.0.0.1:${port}`],
     stdout: "null",
     stderr: "piped",
   }).output();
-  assert.equal(code, 2);
-  assert.match(new TextDecoder().decode(stderr), /--redis is not available yet/);
+  assert.equal(code, 1);
+  assert.match(new TextDecoder().decode(stderr), /Cannot start: .*Redis/);
+});
+
+Deno.test("start.ts --redis: three nodes on one Redis, a publish on one reaches SSE and WebSocket on the others in order", async () => {
+  const redis = await startRedis();
+  const nodes: StartedNode[] = [];
+  const sockets: WebSocket[] = [];
+  try {
+    for (let i = 0; i < 3; i++) nodes.push(await spawnStart(["--redis", redis.url]));
+    const [a, b, c] = nodes as [StartedNode, StartedNode, StartedNode];
+    const COUNT = 50;
+    const sse = await fetch(`${b.base}/channels/news/events`);
+    assert.equal(sse.status, 200);
+    const ws = new WebSocket(`${c.base.replace(/^http/, "ws")}/channels/news/ws`);
+    sockets.push(ws);
+    const wsFrames: string[] = [];
+    ws.onmessage = (event) => wsFrames.push(event.data);
+    await new Promise<void>((resolve, reject) => {
+      ws.onopen = () => resolve();
+      ws.onerror = () => reject(new Error("WebSocket to node c failed"));
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < COUNT; i++) {
+      const published = await fetch(`${a.base}/channels/news`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ n: i }),
+      });
+      assert.equal(published.status, 201);
+      ids.push((await published.json()).id);
+    }
+    const reader = sse.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    const sseIds = () => [...text.matchAll(/^id: (.+)$/gm)].map((m) => m[1]);
+    const deadline = Date.now() + 10_000;
+    while (sseIds().length < COUNT && Date.now() < deadline) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    await reader.cancel();
+    assert.deepEqual(sseIds(), ids);
+    assert.deepEqual([...text.matchAll(/^data: (.+)$/gm)].map((m) => JSON.parse(m[1]!).n), [
+      ...Array(COUNT).keys(),
+    ]);
+    while (wsFrames.length < COUNT && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.deepEqual(wsFrames.map((frame) => JSON.parse(frame).id), ids);
+    // History lives in Redis: a short poll on the third node resumes mid-stream.
+    const poll = await (await fetch(`${c.base}/channels/news?after=${ids[COUNT - 3]}`)).json();
+    assert.deepEqual(poll.messages.map((m: { id: string }) => m.id), ids.slice(COUNT - 2));
+  } finally {
+    for (const ws of sockets) ws.close();
+    for (const node of nodes) assert.equal(await node.stop(), 0);
+    await redis.stop();
+  }
 });
 
 Deno.test("start.ts --tcp-port runs the socket relay beside the hub", async () => {

@@ -33,11 +33,16 @@ Deno.test("parseStartArgs reads every option, with a space or =", () => {
   });
 });
 
-Deno.test("parseStartArgs rejects --redis as not available yet", () => {
-  assert.throws(
-    () => parseStartArgs(["--redis", "redis://127.0.0.1:6379"], {}),
-    /--redis is not available yet/,
+Deno.test("parseStartArgs reads --redis and refuses what is not a redis:// URL", () => {
+  assert.equal(parseStartArgs([], {}).redis, undefined);
+  assert.equal(
+    parseStartArgs(["--redis", "redis://127.0.0.1:6379"], {}).redis,
+    "redis://127.0.0.1:6379",
   );
+  assert.equal(parseStartArgs(["--redis=rediss://h:1/2"], {}).redis, "rediss://h:1/2");
+  for (const bad of ["127.0.0.1:6379", "http://h:1", "redis://"]) {
+    assert.throws(() => parseStartArgs(["--redis", bad], {}), /--redis must be a redis:\/\/ URL/);
+  }
 });
 
 Deno.test("parseStartArgs reads --tcp-port for the socket relay", () => {
