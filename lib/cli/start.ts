@@ -34,6 +34,7 @@ import { createRelayHandler } from "../relay/relay_http_handler.ts";
 import { listenRelay } from "../relay/relay_listener.ts";
 import { serveOnePort } from "../net/one_port_server.ts";
 import { createWebSocketRoutes } from "../server/ws/websocket_routes.ts";
+import { pushwireScriptRoute } from "../client/browser_module.ts";
 
 /** Parsed command line of {@linkcode main}. */
 export interface StartOptions {
@@ -269,6 +270,8 @@ export async function main(args: readonly string[]): Promise<number> {
         routes: {
           "/": demoPageRoute,
           "/ws": websocket.wsRoute,
+          "/pushwire.js": pushwireScriptRoute,
+          "/pushwire.d.ts": pushwireScriptRoute,
           ...(relay === undefined ? {} : {
             "/crossdomain.xml": () =>
               new Response(buildPolicyFile({ origins: options.allowOrigins }), {

@@ -82,6 +82,13 @@ Deno.test("start.ts serves the hub: publish, short poll and SSE over HTTP, then 
     while (!text.includes("data: again")) text += (await reader.read()).value ?? "";
     await reader.cancel();
     assert.equal(await (await fetch(`${base}/healthz`)).text(), "ok");
+    const script = await fetch(`${base}/pushwire.js`);
+    assert.equal(script.status, 200);
+    assert.match(script.headers.get("content-type") ?? "", /^text\/javascript/);
+    assert.match(await script.text(), /export \{/);
+    const types = await fetch(`${base}/pushwire.d.ts`);
+    assert.equal(types.status, 200);
+    assert.match(await types.text(), /export declare function subscribe/);
   } finally {
     child.kill("SIGTERM");
     const status = await child.status;
