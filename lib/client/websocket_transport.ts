@@ -45,6 +45,7 @@ export class WebSocketTransport implements Transport {
   static #refusals: Readonly<Record<string, number>> = {
     HUB_ERR_INVALID_CHANNEL: 400,
     HUB_ERR_INVALID_CURSOR: 400,
+    HUB_ERR_UNKNOWN_CURSOR: 400,
     HUB_ERR_FORBIDDEN: 403,
     HUB_ERR_UNAUTHORIZED: 401,
     MUX_ERR_TOO_MANY_CHANNELS: 429,

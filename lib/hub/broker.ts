@@ -32,7 +32,7 @@ export interface ReadResult {
   readonly cursor: string;
   /**
    * True when messages after the given cursor were already dropped from history (or the
-   * cursor belongs to another broker incarnation, or is ahead of the channel): `messages`
+   * cursor belongs to another broker incarnation, or a lost and re-created stream): `messages`
    * then holds everything still retained. Data lost is always said, never silent.
    */
   readonly reset: boolean;

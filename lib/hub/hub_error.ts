@@ -13,6 +13,7 @@
  * | `HUB_ERR_INVALID_CHANNEL` | 400 | channel name does not match `[A-Za-z0-9_.:-]{1,128}` |
  * | `HUB_ERR_INVALID_EVENT` | 400 | `?event=` does not match `[A-Za-z0-9_.:-]{1,64}` |
  * | `HUB_ERR_INVALID_CURSOR` | 400 | `after` / `Last-Event-ID` is not an id this broker can parse |
+ * | `HUB_ERR_UNKNOWN_CURSOR` | 400 | the cursor has this broker's form but was never issued (ahead of every id) |
  * | `HUB_ERR_INVALID_JSON` | 400 | a JSON body does not parse |
  * | `HUB_ERR_INVALID_BODY` | 400 | a text body is not valid in its charset |
  * | `HUB_ERR_INVALID_TIMEOUT` | 400 | `?timeout=` is not a number of seconds in [0, 60] |
@@ -29,6 +30,7 @@ export type HubErrorCode =
   | "HUB_ERR_INVALID_CHANNEL"
   | "HUB_ERR_INVALID_EVENT"
   | "HUB_ERR_INVALID_CURSOR"
+  | "HUB_ERR_UNKNOWN_CURSOR"
   | "HUB_ERR_INVALID_JSON"
   | "HUB_ERR_INVALID_BODY"
   | "HUB_ERR_INVALID_TIMEOUT"

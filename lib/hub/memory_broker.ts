@@ -3,9 +3,10 @@
  *
  * Ids: `EPOCH` is the broker's start time in base 36 (one per incarnation), `SEQ` a counter
  * shared by all channels, so ids grow strictly within a channel even when an idle channel is
- * freed and re-created. A cursor from another incarnation, or ahead of the newest id, is
- * answered with `reset: true` and the whole retained history: never silent loss, and never a
- * client waiting forever for ids that will not come.
+ * freed and re-created. A cursor from another incarnation is answered with `reset: true` and
+ * the whole retained history: never silent loss, and never a client waiting forever for ids
+ * that will not come. A cursor of this incarnation ahead of every id it issued was never
+ * given out: `HUB_ERR_UNKNOWN_CURSOR` (400).
  *
  * Memory: history is bounded per channel (see `HistoryLimits`) and pruned lazily when a channel
  * is touched, plus a sweep of two other channels per publish. A channel left with no message
@@ -163,6 +164,14 @@ export class MemoryBroker implements Broker {
         `Cannot read channel "${channel}": cursor "${truncate(after)}" is malformed`,
       );
     }
+    if (id.epoch === this.#epoch && id.seq > this.#seq) {
+      // Never issued by this incarnation: a forged or corrupted cursor, not lost history.
+      return hubError(
+        "HUB_ERR_UNKNOWN_CURSOR",
+        400,
+        `Cannot read channel "${channel}": cursor "${truncate(after)}" was never issued`,
+      );
+    }
     if (this.#isLost(channel, history, id)) {
       return {
         type: "messages",
@@ -227,7 +236,6 @@ export class MemoryBroker implements Broker {
   /** Whether messages after `id` may have been dropped (or `id` is not ours). */
   #isLost(channel: string, history: ChannelHistory | undefined, id: MemoryId): boolean {
     if (id.epoch !== this.#epoch) return true; // another incarnation: its history is gone
-    if (id.seq > this.#seq) return true; // ahead: no such id was ever issued
     const floor = history?.floor ?? this.#tombstones.get(channel) ?? this.#evictedFloor;
     return id.seq < floor;
   }

@@ -66,7 +66,7 @@ Deno.test("MemoryBroker answers a cursor behind the history with reset and every
   await broker.close();
 });
 
-Deno.test("MemoryBroker treats a cursor of another incarnation or ahead of the newest as reset", async () => {
+Deno.test("MemoryBroker treats a cursor of another incarnation as reset, one never issued as a 400", async () => {
   const old = new MemoryBroker({ epoch: "old" });
   const stale = (await old.publish({ channel: "c", data: "gone" })).id;
   await old.close();
@@ -75,9 +75,12 @@ Deno.test("MemoryBroker treats a cursor of another incarnation or ahead of the n
   const foreign = ok(await broker.read("c", stale));
   assert.equal(foreign.reset, true);
   assert.deepEqual(foreign.messages.map((m) => m.data), ["fresh"]);
-  const ahead = ok(await broker.read("c", "new-99"));
-  assert.equal(ahead.reset, true);
-  assert.equal(ahead.cursor, "new-1");
+  const ahead = await broker.read("c", "new-99");
+  assert.equal(ahead.type, "error");
+  assert.equal((ahead as HubError).code, "HUB_ERR_UNKNOWN_CURSOR");
+  assert.equal((ahead as HubError).status, 400);
+  // The broker-wide counter is a valid cursor for any channel, even one that is behind it.
+  assert.equal(ok(await broker.read("other", "new-1")).reset, false);
   await broker.close();
 });
 
