@@ -84,13 +84,14 @@ export interface OnePortOptions {
   readonly maxHeadSize?: number;
   /**
    * Milliseconds a new connection may take to send its first complete request head;
-   * then it is closed (bounds idle and slow-header, "slowloris", connections).
+   * then it is answered `408` and closed (bounds idle and slow-header, "slowloris",
+   * connections).
    * @default 10000
    */
   readonly headTimeout?: number;
   /**
    * Connections tracked at once (reading a first head, or relayed); beyond it a new
-   * connection is closed at accept. Upgraded connections are not counted.
+   * connection is answered `503` and closed at accept. Upgraded connections are not counted.
    * @default 10000
    */
   readonly maxConnections?: number;
@@ -279,7 +280,9 @@ class Server implements OnePortServer {
         return; // the listener was closed
       }
       if (this.#closing || this.#tracked.size >= this.#maxConnections) {
-        closeQuietly(conn);
+        // Said, not just dropped: a client can tell "full" from a network fault. The answer
+        // fits in the socket's send buffer, so this never waits on a slow reader.
+        writeAll(conn, errorResponseBytes(503)).catch(() => {}).finally(() => closeQuietly(conn));
         continue;
       }
       const tracked: Tracked = {
@@ -308,7 +311,10 @@ class Server implements OnePortServer {
     const parser = new HeadParser({ kind: "request", maxHeadSize: this.#maxHeadSize });
     const seen: Uint8Array[] = [];
     // One deadline for the first head and, when answered here, its body.
-    const timer = setTimeout(() => closeQuietly(conn), this.#headTimeout);
+    const timer = setTimeout(() => {
+      // Slowloris: answer 408, then close (which also ends the pending read).
+      writeAll(conn, errorResponseBytes(408)).catch(() => {}).finally(() => closeQuietly(conn));
+    }, this.#headTimeout);
     let event;
     let plan;
     let body: { body: Uint8Array<ArrayBuffer>; rest: Uint8Array } | undefined;

@@ -306,12 +306,12 @@ Deno.test("serveOnePort answers 400 to a malformed head and closes", async () =>
   await server.shutdown();
 });
 
-Deno.test("serveOnePort closes a connection that sends its head too slowly", async () => {
+Deno.test("serveOnePort answers 408 and closes a connection that sends its head too slowly", async () => {
   const server = start(() => new Response("no"), undefined, { headTimeout: 100 });
   const conn = await connect(server);
   await send(conn, "GET / HTTP/1.1\r\nHost: a\r\n"); // and never the blank line
   const { text, closed } = await within(readUntil(conn, () => false), 5000, "slow head close");
-  assert.equal(text, "");
+  assert.match(text, /^HTTP\/1\.1 408 Request Timeout\r\nconnection: close\r\n/);
   assert.ok(closed);
   conn.close();
   await server.shutdown();
@@ -355,13 +355,14 @@ Deno.test("serveOnePort gives a later upgrade request on a relayed connection to
   await server.shutdown();
 });
 
-Deno.test("serveOnePort closes connections beyond maxConnections", async () => {
+Deno.test("serveOnePort answers 503 and closes connections beyond maxConnections", async () => {
   const server = start(() => new Response("ok"), undefined, { maxConnections: 1 });
   const first = await connect(server);
   await send(first, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
   await readUntil(first, (t) => responses(t).length === 1);
   const second = await connect(server);
-  const { closed } = await within(readUntil(second, () => false), 5000, "refusal");
+  const { text, closed } = await within(readUntil(second, () => false), 5000, "refusal");
+  assert.match(text, /^HTTP\/1\.1 503 Service Unavailable\r\n/);
   assert.ok(closed);
   second.close();
   first.close();

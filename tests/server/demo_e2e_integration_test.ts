@@ -1,24 +1,24 @@
-// The demo page end to end: the hub on 127.0.0.1:0 with the page mounted at `/`, driven in
-// headless Chromium over the DevTools protocol. The page's panes talk to the hub with the
-// browser's own fetch, EventSource, iframe and WebSocket.
+// The demo page end to end: the hub on 127.0.0.1:0 with the page mounted at `/`, on the same
+// stack `deno task start` serves (lib/cli/start.ts: the one-port server, WebSocket upgrades to
+// the WebSocket routes, every other request to the hub handler), driven in headless Chromium
+// over the DevTools protocol. The page's panes talk to the hub with the browser's own fetch,
+// EventSource, iframe and WebSocket.
 import assert from "node:assert/strict";
 import { demoPageRoute } from "../../lib/server/demo/demo_page.ts";
 import { type CdpPage, type Chromium, launchChromium, withTimeout } from "../_cdp.ts";
+import { pushwireScriptRoute } from "../../lib/client/browser_module.ts";
 import { Hub } from "../../lib/hub/hub.ts";
 import { MemoryBroker } from "../../lib/hub/memory_broker.ts";
+import { serveOnePort } from "../../lib/net/one_port_server.ts";
 import { createHubHandler } from "../../lib/server/hub_handler.ts";
-import type { ChannelRoute } from "../../lib/server/route_context.ts";
-import { websocketChannelRoute } from "../../lib/server/ws/websocket_routes.ts";
+import { Metrics } from "../../lib/server/metrics.ts";
+import { createWebSocketRoutes } from "../../lib/server/ws/websocket_routes.ts";
 
-/** The transports that must work today. */
+/** Every transport a demo pane offers, WebSocket first. */
+const TRANSPORTS = ["websocket", "sse", "longpoll", "shortpoll", "iframe"] as const;
+
+/** The transports that run over plain HTTP requests. */
 const HTTP_TRANSPORTS = ["sse", "longpoll", "shortpoll", "iframe"] as const;
-
-/**
- * The hub's `/channels/{ch}/ws` route. Set it (import the WebSocket channel route and assign it
- * here) once that route lands: it is mounted in `startServer` and enables the WebSocket test
- * below. While undefined that one test is reported as ignored, never silently passed.
- */
-const WEBSOCKET_ROUTE: ChannelRoute | undefined = websocketChannelRoute;
 
 /** History kept per channel in these tests; the reset test overflows it. */
 const HISTORY_MAX_MESSAGES = 50;
@@ -28,23 +28,45 @@ interface TestServer {
   close(): Promise<void>;
 }
 
-/** The hub handler with the demo page mounted at `GET /`, as `deno task start` serves it. */
+/**
+ * The hub wired as `main` in lib/cli/start.ts wires it (no relay, no secret, any origin), but
+ * on an ephemeral port and with a small history for the reset test.
+ */
 function startServer(): TestServer {
   const hub = new Hub({
     broker: new MemoryBroker({ history: { maxMessages: HISTORY_MAX_MESSAGES } }),
   });
-  const handler = createHubHandler(hub, {
-    routes: { "/": demoPageRoute },
-    ...(WEBSOCKET_ROUTE === undefined ? {} : { channelRoutes: { ws: WEBSOCKET_ROUTE } }),
-  });
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
+  const metrics = new Metrics(hub);
+  const websocket = createWebSocketRoutes(hub, { metrics });
+  const server = serveOnePort(
+    { hostname: "127.0.0.1", port: 0 },
+    {
+      upgrade: websocket.server.handleUpgrade,
+      fetch: createHubHandler(hub, {
+        metrics,
+        // An upgrade arriving later on a kept-alive connection reaches the handler instead.
+        channelRoutes: { ws: websocket.channelRoute },
+        routes: {
+          "/": demoPageRoute,
+          "/ws": websocket.wsRoute,
+          "/pushwire.js": pushwireScriptRoute,
+          "/pushwire.d.ts": pushwireScriptRoute,
+        },
+      }),
+    },
+  );
   return {
     origin: `http://127.0.0.1:${server.addr.port}`,
     async close() {
+      // start.ts's order: the server and the WebSocket sessions (1001) together, then the hub.
       try {
-        await hub.close(); // ends the streams still open
+        await withTimeout(
+          Promise.all([server.shutdown(), websocket.shutdown()]),
+          10_000,
+          "the server and its WebSocket sessions did not shut down",
+        );
       } finally {
-        await withTimeout(server.shutdown(), 10_000, "the server did not shut down");
+        await withTimeout(hub.close(), 10_000, "the hub did not close");
       }
     },
   };
@@ -135,34 +157,57 @@ Deno.test("demo page chat pane switches through SSE, long poll, short poll and i
   });
 });
 
-Deno.test("demo page chat input reaches panes on SSE, long poll, short poll and iframe", async () => {
+/** Types `text` into the chat form and submits it; resolves with the note the form shows. */
+async function sendChat(page: CdpPage, text: string): Promise<string> {
+  await page.evaluate(`(() => { const f = document.querySelector("#pane-chat .chat-form");
+    f.querySelector("input.text").value = ${JSON.stringify(text)}; f.requestSubmit(); })()`);
+  // The note says which way the message left: a WebSocket frame, or a POST.
+  return await page.waitFor<string>(
+    `document.querySelector("#pane-chat .chat-form .note").textContent`,
+    "the chat form's note on how the message was sent",
+  );
+}
+
+Deno.test("demo page chat input reaches panes on WebSocket, SSE, long poll, short poll and iframe, both ways", async () => {
   await withDemo(async (server, browser) => {
-    const pages: CdpPage[] = [];
-    for (const transport of HTTP_TRANSPORTS) {
+    const pages = new Map<string, CdpPage>();
+    for (const transport of TRANSPORTS) {
       const page = await browser.newPage(900, 700, true); // one user each
       await openDemo(
         page,
         `${server.origin}/?chat=${transport}&feed=off&name=${transport}-user`,
         transport,
       );
-      pages.push(page);
+      pages.set(transport, page);
     }
-    // Every tab sends one message through its chat form; every tab must show all of them.
-    const sent: string[] = [];
-    for (const [i, page] of pages.entries()) {
-      const text = `hello <b>from</b> ${HTTP_TRANSPORTS[i]} & "friends"`;
-      await page.evaluate(`(() => { const f = document.querySelector("#pane-chat .chat-form");
-        f.querySelector("input.text").value = ${JSON.stringify(text)}; f.requestSubmit(); })()`);
-      sent.push(text);
+    const textOf = (transport: string) => `hello <b>from</b> ${transport} & "friends"`;
+    // WebSocket to HTTP: a text frame up the socket reaches every HTTP transport.
+    const ws = pages.get("websocket")!;
+    assert.equal(await sendChat(ws, textOf("websocket")), "Sent as a WebSocket text frame.");
+    for (const transport of HTTP_TRANSPORTS) {
+      await waitForChat(
+        pages.get(transport)!,
+        [textOf("websocket")],
+        `the WebSocket tab's message on ${transport}`,
+      );
     }
-    for (const [i, page] of pages.entries()) {
-      const shown = await waitForChat(page, sent, `every chat message on ${HTTP_TRANSPORTS[i]}`);
-      assert.deepEqual([...shown].sort(), [...sent].sort(), `${HTTP_TRANSPORTS[i]} tab`);
+    // HTTP to WebSocket: a POST from each HTTP tab reaches the socket, and every other tab.
+    for (const transport of HTTP_TRANSPORTS) {
+      const note = await sendChat(pages.get(transport)!, textOf(transport));
+      assert.equal(note, "Sent with POST /channels/demo.chat", `${transport} tab`);
+      await waitForChat(ws, [textOf(transport)], `the ${transport} tab's message on WebSocket`);
+    }
+    const sent = TRANSPORTS.map(textOf);
+    for (const [transport, page] of pages) {
+      const shown = await waitForChat(page, sent, `every chat message on ${transport}`);
+      assert.deepEqual([...shown].sort(), [...sent].sort(), `${transport} tab`);
+      // Still live on the transport it opened with: no switch or reconnect in between.
+      assert.ok(await page.evaluate(paneIs("chat", transport, "live")), `${transport} pane`);
       // Content is text, never markup: no <b> element came out of a message.
       assert.equal(await page.evaluate(`document.querySelectorAll("#pane-chat b").length`), 0);
       const mine = await page.evaluate<string[]>(`[...document.querySelectorAll(
         "#pane-chat .msg.mine .who")].map((n) => n.textContent)`);
-      assert.deepEqual(mine, [`${HTTP_TRANSPORTS[i]}-user`]);
+      assert.deepEqual(mine, [`${transport}-user`]);
       assertNoPageErrors(page);
     }
   });
@@ -238,33 +283,28 @@ Deno.test("demo page lets go of its connections while hidden and resumes from it
   });
 });
 
-Deno.test({
-  name: "demo page chat pane on WebSocket sends frames and receives from the other transports",
-  ignore: WEBSOCKET_ROUTE === undefined,
-  async fn() {
-    await withDemo(async (server, browser) => {
-      const ws = await browser.newPage(1440, 1000, true);
-      await openDemo(ws, `${server.origin}/?chat=websocket&feed=off&name=ws-user`, "websocket");
-      const sse = await browser.newPage(1440, 1000, true);
-      await openDemo(sse, `${server.origin}/?chat=sse&feed=off&name=sse-user`, "sse");
-      await ws.evaluate(`(() => { const f = document.querySelector("#pane-chat .chat-form");
-        f.querySelector("input.text").value = "up the socket"; f.requestSubmit(); })()`);
-      await waitForChat(ws, ["up the socket"], "the message sent up the socket");
-      await publishChat(server.origin, "server", "down the socket");
-      await waitForChat(ws, ["up the socket", "down the socket"], "both messages on WebSocket");
-      await waitForChat(sse, ["up the socket", "down the socket"], "both messages on SSE");
-      // Switch away from the socket and back: the pane resumes from the last id it saw.
-      await switchChat(ws, "longpoll");
-      await ws.waitFor(paneIs("chat", "longpoll", "live"), "the chat pane live on long poll");
-      await switchChat(ws, "websocket");
-      await publishChat(server.origin, "server", "after the switch");
-      await ws.waitFor(paneIs("chat", "websocket", "live"), "the chat pane live on WebSocket");
-      const shown = await waitForChat(ws, ["after the switch"], "the message after the switch");
-      assert.deepEqual(shown, ["up the socket", "down the socket", "after the switch"]);
-      assertNoPageErrors(ws);
-      assertNoPageErrors(sse);
-    });
-  },
+Deno.test("demo page chat pane on WebSocket sends frames and receives from the other transports", async () => {
+  await withDemo(async (server, browser) => {
+    const ws = await browser.newPage(1440, 1000, true);
+    await openDemo(ws, `${server.origin}/?chat=websocket&feed=off&name=ws-user`, "websocket");
+    const sse = await browser.newPage(1440, 1000, true);
+    await openDemo(sse, `${server.origin}/?chat=sse&feed=off&name=sse-user`, "sse");
+    assert.equal(await sendChat(ws, "up the socket"), "Sent as a WebSocket text frame.");
+    await waitForChat(ws, ["up the socket"], "the message sent up the socket");
+    await publishChat(server.origin, "server", "down the socket");
+    await waitForChat(ws, ["up the socket", "down the socket"], "both messages on WebSocket");
+    await waitForChat(sse, ["up the socket", "down the socket"], "both messages on SSE");
+    // Switch away from the socket and back: the pane resumes from the last id it saw.
+    await switchChat(ws, "longpoll");
+    await ws.waitFor(paneIs("chat", "longpoll", "live"), "the chat pane live on long poll");
+    await switchChat(ws, "websocket");
+    await publishChat(server.origin, "server", "after the switch");
+    await ws.waitFor(paneIs("chat", "websocket", "live"), "the chat pane live on WebSocket");
+    const shown = await waitForChat(ws, ["after the switch"], "the message after the switch");
+    assert.deepEqual(shown, ["up the socket", "down the socket", "after the switch"]);
+    assertNoPageErrors(ws);
+    assertNoPageErrors(sse);
+  });
 });
 
 async function publishJson(origin: string, channel: string, data: unknown): Promise<void> {
@@ -308,6 +348,30 @@ async function publishHistory(origin: string): Promise<void> {
     ["Linus", "Just did, still here."],
   ];
   for (const [name, text] of chat) await publishChat(origin, name!, text!);
+}
+
+/** A rendered dashboard compresses to far more than this; a blank page to far less. */
+const MIN_SCREENSHOT_BYTES = 20 * 1024;
+
+/** Reads the artifact back from disk: a PNG of `width`×`height` and of non-trivial size. */
+async function assertScreenshot(file: URL, width: number, height: number): Promise<void> {
+  const info = await Deno.stat(file);
+  assert.ok(info.isFile, `${file.pathname} is not a file`);
+  assert.ok(
+    info.size >= MIN_SCREENSHOT_BYTES,
+    `${file.pathname} is only ${info.size} bytes (at least ${MIN_SCREENSHOT_BYTES} expected)`,
+  );
+  const png = await Deno.readFile(file);
+  // PNG §5.2: the 8-byte signature, then the IHDR chunk (length 13) with width and height.
+  assert.deepEqual(
+    [...png.subarray(0, 8)],
+    [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
+    "the PNG signature",
+  );
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  assert.equal(view.getUint32(8), 13, "the IHDR length");
+  assert.equal(new TextDecoder().decode(png.subarray(12, 16)), "IHDR");
+  assert.deepEqual([view.getUint32(16), view.getUint32(20)], [width, height], "the PNG size");
 }
 
 Deno.test("demo page renders quotes, sensor chart and hot-plug events from its simulated feed", async () => {
@@ -354,11 +418,11 @@ Deno.test("demo page renders quotes, sensor chart and hot-plug events from its s
       return false; })()`);
     assert.ok(drawn, "the sensor chart is blank");
     await new Promise((resolve) => setTimeout(resolve, 1500)); // let a few more ticks land
-    const png = await page.screenshot();
-    assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], "a PNG screenshot");
     const artifacts = new URL("../../.artifacts/", import.meta.url);
     await Deno.mkdir(artifacts, { recursive: true });
-    await Deno.writeFile(new URL("demo.png", artifacts), png);
+    const file = new URL("demo.png", artifacts);
+    await Deno.writeFile(file, await page.screenshot());
+    await assertScreenshot(file, 1440, 1000);
     assertNoPageErrors(page);
   });
 });
