@@ -87,7 +87,18 @@ Deno.test("chat.ts rooms are hub channels: SSE, HTTP publish and Python share th
   const opened = new Promise((resolve) => source.onopen = resolve);
   try {
     const page = await fetch(`${base}/`);
-    assert.match(await page.text(), /new WebSocket\(/);
+    assert.match(await page.text(), /import \* as pushwire from "\/pushwire\.js"/);
+    for (
+      const [path, type] of [["/pushwire.js", "text/javascript"], [
+        "/pushwire.d.ts",
+        "application/typescript",
+      ]]
+    ) {
+      const script = await fetch(`${base}${path}`);
+      assert.equal(script.status, 200, path);
+      assert.match(script.headers.get("content-type")!, new RegExp(`^${type}`));
+      assert.match(await script.text(), /subscribe/);
+    }
     const seen: string[] = [];
     const sseSay = new Promise<void>((resolve) => {
       source.addEventListener("say", (event) => {
@@ -147,33 +158,69 @@ asyncio.run(main())`,
   }
 });
 
-Deno.test("chat.ts page: two Chromium tabs join a room and talk", async () => {
-  const example = await Example.start("chat.ts");
+const LOG =
+  `[...document.querySelectorAll("#log li")].map((li) => li.textContent.replace(/^\\S+ /, ""))`;
+const STATUS = `document.getElementById("status").textContent`;
+
+/**
+ * Two tabs join the lobby, one talks, one leaves: each tab sees the history on join, the
+ * conversation and the leave, carried by `transport`. Returns each tab's console errors.
+ */
+async function twoTabsTalk(example: Example, transport: string): Promise<string[][]> {
   const browser = await launchChromium();
   try {
     const base = `http://127.0.0.1:${example.port}`;
-    const log =
-      `[...document.querySelectorAll("#log li")].map((li) => li.textContent.replace(/^\\S+ /, ""))`;
     const ann = await browser.newPage(800, 600, true);
     await ann.goto(`${base}/?nick=ann#lobby`);
-    await ann.waitFor(`${log}.includes("* ann joins lobby")`, "ann's join");
+    await ann.waitFor(`${LOG}.includes("* ann joins lobby")`, "ann's join");
     const bob = await browser.newPage(800, 600, true);
     await bob.goto(`${base}/?nick=bob#lobby`);
-    await bob.waitFor(`${log}.includes("* bob joins lobby")`, "bob's join");
+    await bob.waitFor(`${LOG}.includes("* bob joins lobby")`, "bob's join");
     await ann.evaluate(
       `document.getElementById("text").value = "hello bob"; document.getElementById("say").requestSubmit()`,
     );
     const expected = ["* ann joins lobby", "* bob joins lobby", "<ann> hello bob"];
     for (const page of [ann, bob]) {
-      await page.waitFor(`${log}.length === 3`, "the conversation");
-      assert.deepEqual(await page.evaluate(log), expected);
+      await page.waitFor(`${LOG}.length === 3`, "the conversation");
+      assert.deepEqual(await page.evaluate(LOG), expected);
+      assert.equal(await page.evaluate(STATUS), `open (${transport})`);
     }
     await bob.close();
-    await ann.waitFor(`${log}.includes("* bob leaves lobby")`, "bob's leave");
+    await ann.waitFor(`${LOG}.includes("* bob leaves lobby")`, "bob's leave");
     assert.deepEqual([...ann.exceptions, ...bob.exceptions], []);
     await ann.close();
+    return [ann.consoleErrors, bob.consoleErrors];
   } finally {
     await browser.close();
+  }
+}
+
+Deno.test("chat.ts page: two Chromium tabs join a room and talk over WebSocket", async () => {
+  const example = await Example.start("chat.ts");
+  try {
+    for (const errors of await twoTabsTalk(example, "websocket")) {
+      assert.deepEqual(errors.filter((e) => e.includes("WebSocket")), []);
+    }
+  } finally {
+    const { code, stderr } = await example.stop();
+    assert.equal(code, 0, stderr);
+  }
+});
+
+Deno.test("chat.ts page: with WebSocket upgrades refused, two Chromium tabs talk over SSE", async () => {
+  const example = await Example.start("chat.ts", ["--port", "PORT", "--no-websocket"]);
+  try {
+    const refused = await connect(`ws://127.0.0.1:${example.port}/ws`).catch((e) => e);
+    assert.ok(refused instanceof WebSocketConnectError);
+    assert.equal(refused.status, 403);
+    // Each tab (its own browser context, nothing remembered) tried WebSocket first.
+    for (const errors of await twoTabsTalk(example, "sse")) {
+      assert.ok(
+        errors.some((e) => /WebSocket connection to .*\/ws' failed.* 403/.test(e)),
+        errors.join("\n"),
+      );
+    }
+  } finally {
     const { code, stderr } = await example.stop();
     assert.equal(code, 0, stderr);
   }

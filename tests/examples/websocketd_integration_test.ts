@@ -163,3 +163,56 @@ Deno.test("websocketd.ts stops reading the socket while the command does not rea
     assert.equal(code, 0, stderr);
   }
 });
+
+// `trap "" TERM` is inherited through exec: cat, then sleep, ignore SIGTERM. cat exits at the
+// end of its stdin; sleep (same pid) keeps stdout open and would outlive every bounded wait.
+const IGNORES_TERM = ["sh", "-c", 'trap "" TERM; cat; exec sleep 60'];
+
+Deno.test("websocketd.ts kills a command that ignores SIGTERM with SIGKILL after a grace period", async () => {
+  const example = await Example.start(
+    "websocketd.ts",
+    ["--port", "PORT", "--", ...IGNORES_TERM],
+    allowRun("sh"),
+  );
+  try {
+    const client = await connect(`ws://127.0.0.1:${example.port}/`);
+    const [, pid] = await example.waitFor(/started sh \(pid (\d+)\)/);
+    client.send("still here");
+    for await (const message of client) {
+      assert.equal(message, "still here");
+      break;
+    }
+    const closedAt = Date.now();
+    client.close(1000);
+    await within(client.closed, "client close");
+    await example.waitFor(new RegExp(`pid ${pid} exited \\(SIGKILL\\)`));
+    const waited = Date.now() - closedAt;
+    assert.ok(waited >= 1_500, `killed after ${waited} ms: SIGTERM was not ignored`);
+    assert.equal(await processExists(Number(pid)), false);
+  } finally {
+    const { code, stderr } = await example.stop();
+    assert.equal(code, 0, stderr);
+  }
+});
+
+Deno.test("websocketd.ts shuts down while a command ignores SIGTERM", async () => {
+  const example = await Example.start(
+    "websocketd.ts",
+    ["--port", "PORT", "--", ...IGNORES_TERM],
+    allowRun("sh"),
+  );
+  let stopped = false;
+  try {
+    const client = await connect(`ws://127.0.0.1:${example.port}/`);
+    const [, pid] = await example.waitFor(/started sh \(pid (\d+)\)/);
+    const { code, stderr } = await example.stop();
+    stopped = true;
+    assert.equal(code, 0, stderr);
+    assert.match(example.stdout, new RegExp(`pid ${pid} exited \\(SIGKILL\\)`));
+    assert.equal(await processExists(Number(pid)), false);
+    const closed = await within(client.closed, "client close");
+    assert.equal(closed.code, 1001);
+  } finally {
+    if (!stopped) await example.stop("SIGKILL");
+  }
+});
