@@ -15,7 +15,7 @@
  * | 408 | the head or the accept decision took longer than `handshakeTimeout` |
  * | 431 | the head is larger than `maxHeadSize` |
  * | 500 | the endpoint's `accept` threw or returned something invalid |
- * | 503 | `maxConnections` sessions and handshakes are under way, or the server is shutting down |
+ * | 503 | `maxConnections` sessions and handshakes are under way, or the server is shutting down (also when shutdown began during the head or the accept decision) |
  * | any | the endpoint's `accept` returned {@linkcode reject} |
  *
  * @module
@@ -41,6 +41,9 @@ import { ServerSession } from "./_server_session.ts";
 import type { AcceptDecision, WebSocketRequest } from "./endpoint.ts";
 import type { Route, WebSocketRouter } from "./router.ts";
 import { resolveSessionOptions, type SessionOptions } from "./session.ts";
+
+// Public with `WebSocketServerOptions.perMessageDeflate`, which names them.
+export type { DeflateTuning, PerMessageDeflateOptions } from "../websocket/permessage_deflate.ts";
 
 /** Options of {@linkcode WebSocketServer}: handshake bounds, origin policy, session limits. */
 export interface WebSocketServerOptions extends SessionOptions {
@@ -133,7 +136,8 @@ export interface ServerListener {
 /** Options of {@linkcode WebSocketServer.shutdown}. */
 export interface ShutdownOptions {
   /**
-   * Milliseconds to wait for the closing handshakes before closing what is left.
+   * Milliseconds to wait for the closing handshakes and the handshakes under way before
+   * closing what is left.
    * @default the server's `closeTimeout` (5000)
    */
   readonly timeout?: number;
@@ -198,6 +202,8 @@ export class WebSocketServer {
   readonly #perMessageDeflate: PerMessageDeflateOptions | undefined;
   readonly #heartbeat: Heartbeat | undefined;
   readonly #handshakes = new Set<Promise<void>>();
+  /** Ends a handshake under way at once (shutdown's deadline): its waits end, its conn closes. */
+  readonly #cancels = new Set<() => void>();
   readonly #sessions = new Set<ServerSession>();
   readonly #listeners = new Set<Deno.Listener>();
   readonly #acceptLoops = new Set<Promise<void>>();
@@ -287,9 +293,10 @@ export class WebSocketServer {
   }
 
   /**
-   * Graceful shutdown: stops listening, refuses new handshakes (503), closes every session
-   * with 1001 (Going Away) and waits for the closing handshakes up to the deadline; then
-   * closes whatever is left.
+   * Graceful shutdown: stops listening, refuses new handshakes (503, and so are handshakes
+   * under way once their accept decision is made), closes every session with 1001 (Going
+   * Away) and waits for the closing handshakes and the handshakes under way up to the
+   * deadline; then closes whatever is left.
    *
    * @param options The deadline.
    * @returns A promise that resolves when every connection is closed.
@@ -298,17 +305,27 @@ export class WebSocketServer {
     this.#closing = true;
     for (const listener of this.#listeners) closeQuietly(listener);
     await Promise.all(this.#acceptLoops);
-    for (const session of this.#sessions) session.close(CLOSE_GOING_AWAY, "server shutting down");
-    const all = () => Promise.all([...this.#sessions].map((s) => s.closed));
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, options.timeout ?? this.#options.closeTimeout);
+    const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
+      timer = setTimeout(() => resolve(TIMED_OUT), options.timeout ?? this.#options.closeTimeout);
     });
-    await Promise.race([all(), deadline]);
-    clearTimeout(timer);
+    const everything = () =>
+      Promise.all<unknown>([...[...this.#sessions].map((s) => s.closed), ...this.#handshakes]);
+    try {
+      // Repeat until nothing is left: a handshake under way (or one the one-port server
+      // hands over now) is only known to end in no session once it settled.
+      while (this.#sessions.size > 0 || this.#handshakes.size > 0) {
+        for (const session of this.#sessions) {
+          session.close(CLOSE_GOING_AWAY, "server shutting down");
+        }
+        if ((await Promise.race([everything(), deadline])) === TIMED_OUT) break;
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    for (const cancel of this.#cancels) cancel();
     for (const session of this.#sessions) session.session.abort();
-    await all();
-    await Promise.all(this.#handshakes);
+    await everything();
   }
 
   async #acceptLoop(listener: Deno.Listener): Promise<void> {
@@ -345,17 +362,24 @@ export class WebSocketServer {
     given: UpgradeHead | undefined,
     givenRest: Uint8Array | undefined,
   ): Promise<void> {
-    if (this.#closing) return refuse(conn, 503, "Cannot upgrade: the server is shutting down");
-    if (this.#connections >= this.#maxConnections) {
-      return refuse(conn, 503, "Cannot upgrade: too many connections");
-    }
-    this.#connections++;
+    const { promise: timeout, resolve: stop } = Promise.withResolvers<typeof TIMED_OUT>();
+    const cancel = () => {
+      stop(TIMED_OUT);
+      closeQuietly(conn);
+    };
+    this.#cancels.add(cancel);
+    let counted = false;
     let handedOver = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-      timer = setTimeout(() => resolve(TIMED_OUT), this.#handshakeTimeout);
-    });
+    const timer = setTimeout(() => stop(TIMED_OUT), this.#handshakeTimeout);
     try {
+      if (this.#closing) {
+        return await refuse(conn, 503, "Cannot upgrade: the server is shutting down");
+      }
+      if (this.#connections >= this.#maxConnections) {
+        return await refuse(conn, 503, "Cannot upgrade: too many connections");
+      }
+      this.#connections++;
+      counted = true;
       let head = given;
       let rest = givenRest ?? new Uint8Array(0);
       if (head === undefined) {
@@ -377,8 +401,17 @@ export class WebSocketServer {
           break;
         }
       }
+      // Shutdown began while the head arrived: no need to ask the endpoint.
+      if (this.#closing) {
+        return await refuse(conn, 503, "Cannot upgrade: the server is shutting down");
+      }
       const secure = "handshake" in conn;
       const answer = await this.#decide(conn, head, secure, timeout);
+      // Shutdown began while the endpoint decided: a session opened now would miss the
+      // 1001 that shutdown sends to every session.
+      if (this.#closing) {
+        return await refuse(conn, 503, "Cannot upgrade: the server is shutting down");
+      }
       if (answer.type === "refuse") {
         return await refuse(conn, answer.status, answer.reason, answer.headers);
       }
@@ -401,6 +434,8 @@ export class WebSocketServer {
         },
       });
       handedOver = true;
+      // The session owns the connection now; shutdown aborts it as a session.
+      this.#cancels.delete(cancel);
       this.#sessions.add(session);
       this.router.sessions.add(session);
       answer.route.sessions.add(session);
@@ -408,7 +443,8 @@ export class WebSocketServer {
       await session.start(rest);
     } finally {
       clearTimeout(timer);
-      if (!handedOver) this.#connections--;
+      this.#cancels.delete(cancel);
+      if (counted && !handedOver) this.#connections--;
     }
   }
 

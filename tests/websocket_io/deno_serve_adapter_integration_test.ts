@@ -10,7 +10,7 @@ import {
 import { accept, jsonCodec, reject } from "../../lib/websocket_io/endpoint.ts";
 import { WebSocketRouter } from "../../lib/websocket_io/router.ts";
 import type { SessionCloseEvent } from "../../lib/websocket_io/session.ts";
-import { within } from "./_helpers.ts";
+import { delay, RawPeer, within } from "./_helpers.ts";
 
 function serve(router: WebSocketRouter, options: DenoServeAdapterOptions = {}) {
   const adapter = new DenoServeAdapter(router, options);
@@ -23,6 +23,8 @@ function serve(router: WebSocketRouter, options: DenoServeAdapterOptions = {}) {
   );
   return {
     adapter,
+    server,
+    port: server.addr.port,
     url: (path: string) => `ws://127.0.0.1:${server.addr.port}${path}`,
     async [Symbol.asyncDispose]() {
       await adapter.shutdown(2000);
@@ -111,4 +113,169 @@ Deno.test("DenoServeAdapter.shutdown closes sessions with 1001", async () => {
   await server[Symbol.asyncDispose]();
   const event = await within(closed, "close");
   assert.equal(event.code, 1001);
+});
+
+Deno.test("DenoServeAdapter.shutdown answers 503 to an upgrade whose accept decision ends during shutdown, and waits for it", async () => {
+  const router = new WebSocketRouter();
+  const deciding = Promise.withResolvers<void>();
+  let decided = false;
+  router.route("/*", {
+    accept: async () => {
+      deciding.resolve();
+      await delay(300);
+      decided = true;
+      return undefined;
+    },
+    message: (session, message) => void session.send(message),
+  });
+  await using server = serve(router);
+  const outcome = connect(server.url("/x")).catch((error: unknown) => error);
+  await within(deciding.promise, "accept");
+  await within(server.adapter.shutdown(2000), "shutdown");
+  assert(decided, "shutdown resolved before the accept decision");
+  assert.equal(router.sessions.size, 0);
+  const error = await within(outcome, "client");
+  assert(error instanceof WebSocketConnectError, `expected a refusal, got ${error}`);
+  assert.equal(error.status, 503);
+});
+
+Deno.test("DenoServeAdapter.shutdown closes with 1001 a session Deno had not opened yet", async () => {
+  const router = new WebSocketRouter();
+  const opened: string[] = [];
+  router.route("/*", { open: (session) => void opened.push(session.request.url.pathname) });
+  const adapter = new DenoServeAdapter(router);
+  let shutdown: Promise<void> | undefined;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    const response = await adapter.handle(request);
+    shutdown ??= adapter.shutdown(2000); // after the 101 is decided, before Deno opens it
+    return response;
+  });
+  try {
+    const client = await connect(`ws://127.0.0.1:${server.addr.port}/late`);
+    const event = await within(client.closed, "client close");
+    assert.equal(event.code, 1001);
+    await within(shutdown!, "shutdown");
+    assert.equal(router.sessions.size, 0);
+    assert.deepEqual(opened, []); // the endpoint never saw it open
+  } finally {
+    await shutdown;
+    await server.shutdown();
+  }
+});
+
+Deno.test("DenoServeAdapter.shutdown gives up at its deadline on a session whose peer never answers the close", async () => {
+  const router = new WebSocketRouter();
+  const opened = Promise.withResolvers<void>();
+  const closed = Promise.withResolvers<SessionCloseEvent>();
+  router.route("/*", {
+    open: () => opened.resolve(),
+    close: (_session, event) => closed.resolve(event),
+  });
+  const server = serve(router);
+  const { peer, head } = await RawPeer.upgrade(server.port, "/silent");
+  try {
+    assert.equal(head.status, 101);
+    await within(opened.promise, "open");
+    const started = Date.now();
+    await within(server.adapter.shutdown(200), "shutdown");
+    const elapsed = Date.now() - started;
+    assert(elapsed >= 190 && elapsed < 2000, `shutdown took ${elapsed} ms`);
+    const event = await within(closed.promise, "close hook");
+    assert.equal(event.code, 1006);
+    assert.equal(event.initiator, "local");
+    assert.equal(event.error?.code, "WS_ERR_CLOSE_TIMEOUT");
+    assert.equal(router.sessions.size, 0);
+    assert.equal((await peer.nextFrame())?.opcode, 0x8); // the 1001 it never answered
+  } finally {
+    await server.server.shutdown(); // Deno ends the TCP connection it kept
+    peer.close();
+  }
+});
+
+Deno.test("DenoServeAdapter counts upgrades whose accept decision is under way against maxConnections", async () => {
+  const router = new WebSocketRouter();
+  const deciding = Promise.withResolvers<void>();
+  const gate = Promise.withResolvers<void>();
+  router.route("/*", {
+    accept: async () => {
+      deciding.resolve();
+      await gate.promise;
+      return undefined;
+    },
+  });
+  await using server = serve(router, { maxConnections: 1 });
+  const first = connect(server.url("/a"));
+  try {
+    await within(deciding.promise, "accept");
+    const refused = await within(connect(server.url("/b")).catch((e: unknown) => e), "second");
+    assert(refused instanceof WebSocketConnectError, `expected a refusal, got ${refused}`);
+    assert.equal(refused.status, 503);
+  } finally {
+    gate.resolve();
+  }
+  const client = await within(first, "first");
+  client.close(1000);
+  assert((await within(client.closed, "close")).wasClean);
+});
+
+async function queueOverflow(
+  options: DenoServeAdapterOptions,
+  sizes: readonly number[],
+): Promise<
+  { seen: number[]; event: SessionCloseEvent; peerCode: number; openBeforeLast: boolean }
+> {
+  const router = new WebSocketRouter();
+  const busy = Promise.withResolvers<void>();
+  const release = Promise.withResolvers<void>();
+  const closed = Promise.withResolvers<SessionCloseEvent>();
+  const seen: number[] = [];
+  router.route("/*", {
+    async message(_session, message) {
+      seen.push((message as string).length);
+      busy.resolve();
+      await release.promise;
+    },
+    close: (_session, event) => closed.resolve(event),
+  });
+  await using server = serve(router, options);
+  const client = await connect(server.url("/q"));
+  try {
+    client.send("x".repeat(sizes[0]!));
+    await within(busy.promise, "message hook"); // from now on every message waits
+    for (const size of sizes.slice(1, -1)) client.send("x".repeat(size));
+    await delay(100);
+    const openBeforeLast = client.state === "open";
+    client.send("x".repeat(sizes.at(-1)!));
+    const peerCode = (await within(client.closed, "client close")).code;
+    release.resolve();
+    return { seen, event: await within(closed.promise, "close hook"), peerCode, openBeforeLast };
+  } finally {
+    release.resolve();
+    client.abort();
+  }
+}
+
+Deno.test("DenoServeAdapter closes with 1013 once more than maxQueuedMessages wait for the message hook", async () => {
+  const result = await queueOverflow({ maxQueuedMessages: 3 }, [1, 1, 1, 1, 1]);
+  assert(result.openBeforeLast, "closed with only maxQueuedMessages waiting");
+  assert.equal(result.peerCode, 1013);
+  assert.equal(result.event.code, 1013);
+  assert.equal(result.event.reason, "too many messages waiting");
+  assert.equal(result.event.initiator, "local");
+  assert.deepEqual(result.seen, [1]); // the waiting messages were dropped
+});
+
+Deno.test("DenoServeAdapter closes with 1013 once the waiting messages exceed maxQueuedBytes", async () => {
+  // The first is bigger than the bound: nothing waited when it came, so it is taken.
+  const result = await queueOverflow({ maxQueuedBytes: 100 }, [200, 60, 40, 1]);
+  assert(result.openBeforeLast, "closed with only maxQueuedBytes waiting");
+  assert.equal(result.peerCode, 1013);
+  assert.equal(result.event.code, 1013);
+  assert.deepEqual(result.seen, [200]);
+});
+
+Deno.test("DenoServeAdapter refuses queue limits that are not positive", () => {
+  const router = new WebSocketRouter();
+  assert.throws(() => new DenoServeAdapter(router, { maxQueuedMessages: 0 }), RangeError);
+  assert.throws(() => new DenoServeAdapter(router, { maxQueuedBytes: -1 }), RangeError);
 });

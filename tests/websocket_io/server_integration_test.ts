@@ -6,6 +6,7 @@ import { serveOnePort } from "../../lib/net/one_port_server.ts";
 import { WebSocketConnection } from "../../lib/websocket/connection.ts";
 import { encodeFrame } from "../../lib/websocket/frame_encoder.ts";
 import { connect } from "../../lib/websocket_io/client.ts";
+import { WebSocketConnectError } from "../../lib/websocket_io/connect_error.ts";
 import {
   accept,
   jsonCodec,
@@ -427,5 +428,61 @@ Deno.test("WebSocketServer reads a frame that arrived in the same packet as the 
     assert.equal(new TextDecoder().decode((await peer.nextFrame())?.payload), "eager");
   } finally {
     peer.close();
+  }
+});
+
+Deno.test("WebSocketServer.shutdown answers 503 to a handshake whose accept decision ends during shutdown, and waits for it", async () => {
+  const router = new WebSocketRouter();
+  const deciding = Promise.withResolvers<void>();
+  let decided = false;
+  router.route("/*", {
+    accept: async () => {
+      deciding.resolve();
+      await delay(300);
+      decided = true;
+      return undefined;
+    },
+    message: (session, message) => void session.send(message),
+  });
+  const server = startServer(router);
+  const outcome = connect(server.url("/x")).catch((error: unknown) => error);
+  await within(deciding.promise, "accept");
+  await within(server.server.shutdown({ timeout: 2000 }), "shutdown");
+  assert(decided, "shutdown resolved before the accept decision");
+  assert.equal(server.server.connections, 0);
+  assert.equal(router.sessions.size, 0);
+  const error = await within(outcome, "client");
+  assert(error instanceof WebSocketConnectError, `expected a refusal, got ${error}`);
+  assert.equal(error.status, 503);
+});
+
+Deno.test("WebSocketServer.shutdown closes the handshakes still under way at its deadline", async () => {
+  const router = new WebSocketRouter();
+  const deciding = Promise.withResolvers<void>();
+  router.route("/*", {
+    accept: () => {
+      deciding.resolve();
+      return new Promise<undefined>(() => {}); // never decides
+    },
+  });
+  const server = startServer(router, { handshakeTimeout: 10_000 });
+  const undecided = await RawPeer.connect(server.port);
+  const slowHead = await RawPeer.connect(server.port);
+  try {
+    await undecided.write(encoder.encode(upgradeRequest("/x")));
+    await slowHead.write(encoder.encode("GET /x HTTP/1.1\r\nHost: a\r\n")); // and then nothing
+    await within(deciding.promise, "accept");
+    for (let i = 0; server.server.connections < 2 && i < 200; i++) await delay(10);
+    assert.equal(server.server.connections, 2);
+    const started = Date.now();
+    await within(server.server.shutdown({ timeout: 200 }), "shutdown");
+    const elapsed = Date.now() - started;
+    assert(elapsed >= 190 && elapsed < 2000, `shutdown took ${elapsed} ms`);
+    assert.equal(server.server.connections, 0);
+    assert.equal(await undecided.readToEnd(), ""); // closed, no 101
+    assert.equal(await slowHead.readToEnd(), "");
+  } finally {
+    undecided.close();
+    slowHead.close();
   }
 });
