@@ -1,36 +1,39 @@
 // permessage-deflate (RFC 7692) against peers written elsewhere: Python `websockets` as a
 // client of our server and as a server for our client, headless Chromium against our server,
-// each sending and receiving compressed text and binary messages of 0 B to 8 MiB, under the
-// default policy (no context takeover) and with context takeover. A raw peer checks the wire:
-// RSV1 on compressed messages only, never on control frames, and a decompression bomb
-// closed with 1009. These fail (not skip) when Python, its `websockets` or Chromium is missing.
+// each sending and receiving compressed text and binary messages of exactly 0 B, 125 B,
+// 64 KiB and 8 MiB (compressible), plus 8 MiB of random bytes (incompressible), under the
+// default policy (no context takeover) and with context takeover. A wire tap on our server
+// counts RSV1 both ways and checks that compressible messages shrank; a raw peer checks RSV1
+// on compressed messages only, never on control frames, and a decompression bomb closed with
+// 1009. These fail (not skip) when Python, its `websockets` or Chromium is missing.
 import assert from "node:assert/strict";
 import { constants, deflateRawSync, inflateRawSync } from "node:zlib";
 import { type Chromium, openInChromium } from "../_chromium.ts";
 import { deflateMessage } from "../../lib/websocket/deflate_codec.ts";
 import { encodeFrame } from "../../lib/websocket/frame_encoder.ts";
-import type {
-  PerMessageDeflateClientOptions,
-  PerMessageDeflateOptions,
-} from "../../lib/websocket/permessage_deflate.ts";
-import { connect, type ConnectOptions } from "../../lib/websocket_io/client.ts";
+import type { PerMessageDeflateOptions } from "../../lib/websocket/permessage_deflate.ts";
+import { connect } from "../../lib/websocket_io/client.ts";
 import { WebSocketRouter } from "../../lib/websocket_io/router.ts";
-import type { WebSocketServerOptions } from "../../lib/websocket_io/server.ts";
 import type { SessionCloseEvent } from "../../lib/websocket_io/session.ts";
 import { closeCodeOf, decoder, RawPeer, startServer, type TestServer, within } from "./_helpers.ts";
+import {
+  allEchoed,
+  assertWire,
+  BROWSER_MESSAGE_OF,
+  DEFLATE_CASES,
+  type MessageCase,
+  messageOf,
+  PYTHON_MESSAGE_OF,
+} from "./_interop_messages.ts";
+import { startTappedServer, type TappedServer } from "./_interop_wire_tap.ts";
 
 const PYTHON = "/usr/bin/python3";
-const SIZES = [0, 125, 64 * 1024, 8 * 1024 * 1024];
 const MAX = 16 * 1024 * 1024;
-
-/** Server options with the permessage-deflate policy. */
-type DeflateServerOptions = WebSocketServerOptions & {
-  readonly perMessageDeflate?: PerMessageDeflateOptions | false;
-};
-/** Client options with the permessage-deflate offer. */
-type DeflateConnectOptions = ConnectOptions & {
-  readonly perMessageDeflate?: PerMessageDeflateClientOptions | false;
-};
+/** Whether we compress a message under `policy`: from its threshold on (1 KiB by default). */
+function oursCompressed(policy: PerMessageDeflateOptions): (message: MessageCase) => boolean {
+  const threshold = policy.threshold ?? 1024;
+  return ([, size]) => size >= threshold;
+}
 
 const POLICIES: ReadonlyArray<readonly [string, PerMessageDeflateOptions]> = [
   ["the default policy", {}],
@@ -43,7 +46,7 @@ const POLICIES: ReadonlyArray<readonly [string, PerMessageDeflateOptions]> = [
 
 /** An echo server with the given permessage-deflate policy; resolves each session's close. */
 function echoServer(policy: PerMessageDeflateOptions): {
-  server: TestServer;
+  server: TappedServer;
   extensions: Promise<string>;
   closed: Promise<SessionCloseEvent>;
 } {
@@ -56,9 +59,8 @@ function echoServer(policy: PerMessageDeflateOptions): {
     message: (session, message) => void session.send(message),
     close: (_session, event) => closed.resolve(event),
   });
-  const options: DeflateServerOptions = { perMessageDeflate: policy };
   return {
-    server: startServer(router, options),
+    server: startTappedServer(router, { perMessageDeflate: policy }),
     extensions: extensions.promise,
     closed: closed.promise,
   };
@@ -68,6 +70,7 @@ function echoServer(policy: PerMessageDeflateOptions): {
 const PYTHON_PRELUDE = `
 import asyncio, json, os, sys, websockets
 from websockets.extensions import permessage_deflate as pmd
+${PYTHON_MESSAGE_OF}
 counts = {"received_compressed": 0, "sent_compressed": 0}
 _decode, _encode = pmd.PerMessageDeflate.decode, pmd.PerMessageDeflate.encode
 def decode(self, frame, *, max_size=None):
@@ -85,18 +88,16 @@ def describe(ws):
              e.remote_max_window_bits, e.local_max_window_bits] for e in ws.extensions]
 `;
 
+// argv: url, cases (JSON).
 const PYTHON_CLIENT = PYTHON_PRELUDE + `
 async def main():
     results = []
     async with websockets.connect(sys.argv[1], max_size=None, open_timeout=10,
                                   close_timeout=10, compression="deflate") as ws:
-        for size in [0, 125, 65536, 8 * 1024 * 1024]:
-            text = "\\u00e9" * (size // 2)
-            await ws.send(text)
-            results.append(["text", size, (await ws.recv()) == text])
-            data = (bytes(range(256)) * (size // 256 + 1))[:size]
-            await ws.send(data)
-            results.append(["binary", size, (await ws.recv()) == data])
+        for kind, size in json.loads(sys.argv[2]):
+            message = message_of(kind, size)
+            await ws.send(message)
+            results.append([kind, size_of(message), (await ws.recv()) == message])
         extensions = describe(ws)
         await ws.close(1000, "done")
     print(json.dumps({"results": results, "extensions": extensions, "counts": counts,
@@ -105,12 +106,12 @@ asyncio.run(main())
 `;
 
 for (const [label, policy] of POLICIES) {
-  Deno.test(`Python websockets client exchanges compressed 0 B to 8 MiB messages with our server (${label})`, async () => {
+  Deno.test(`Python websockets client exchanges compressed 0 B to 8 MiB text and binary messages, 8 MiB of random bytes included, with our server (${label})`, async () => {
     const { server, extensions, closed } = echoServer(policy);
     await using _server = server;
     const output = await within(
       new Deno.Command(PYTHON, {
-        args: ["-c", PYTHON_CLIENT, server.url("/echo")],
+        args: ["-c", PYTHON_CLIENT, server.url("/echo"), JSON.stringify(DEFLATE_CASES)],
         stdout: "piped",
         stderr: "piped",
       }).output(),
@@ -119,8 +120,7 @@ for (const [label, policy] of POLICIES) {
     );
     assert.equal(output.code, 0, decoder.decode(output.stderr));
     const report = JSON.parse(decoder.decode(output.stdout));
-    const expected = SIZES.flatMap((size) => [["text", size, true], ["binary", size, true]]);
-    assert.deepEqual(report.results, expected);
+    assert.deepEqual(report.results, allEchoed(DEFLATE_CASES));
     assert.equal(report.code, 1000);
     const takeover = policy.serverNoContextTakeover === false;
     // [name, remote (server) no takeover, local (client) no takeover, remote bits, local bits]
@@ -132,12 +132,18 @@ for (const [label, policy] of POLICIES) {
         : "permessage-deflate; server_no_context_takeover; client_no_context_takeover",
     );
     // Python compresses every message; we compress those at or above the threshold (1 KiB
-    // by default: the 64 KiB and 8 MiB ones), or all of them with threshold 0.
-    assert.equal(report.counts.sent_compressed, 8);
-    assert.equal(report.counts.received_compressed, takeover ? 8 : 4);
+    // by default: the 64 KiB and 8 MiB ones), or all of them with threshold 0. Counted at
+    // both ends: by Python, and on our server's wire.
+    const ours = oursCompressed(policy);
+    assert.equal(report.counts.sent_compressed, DEFLATE_CASES.length);
+    assert.equal(report.counts.received_compressed, DEFLATE_CASES.filter(ours).length);
     const event = await within(closed, "server close");
     assert.equal(event.code, 1000);
     assert(event.wasClean);
+    const [tap] = server.taps;
+    assertWire(tap!.received, DEFLATE_CASES, () => true, "from Python");
+    assertWire(tap!.sent, DEFLATE_CASES, ours, "to Python");
+    assert.equal(tap!.controlRsv1, 0);
   });
 }
 
@@ -183,21 +189,17 @@ async function withPythonServer(fn: (url: string) => Promise<void>): Promise<voi
   }
 }
 
-Deno.test("connect() exchanges compressed 0 B to 8 MiB messages with a Python websockets server (context takeover)", async () => {
+Deno.test("connect() exchanges compressed 0 B to 8 MiB text and binary messages, 8 MiB of random bytes included, with a Python websockets server (context takeover)", async () => {
   await withPythonServer(async (url) => {
-    const options: DeflateConnectOptions = {
+    const client = await connect(`${url}/any`, {
       maxMessageSize: MAX,
       perMessageDeflate: { threshold: 0 },
-    };
-    const client = await connect(`${url}/any`, options);
+    });
     assert.equal(
       client.extensions,
       "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12",
     );
-    const sent: Array<string | Uint8Array> = SIZES.flatMap((size) => [
-      "\u00e9".repeat(size / 2),
-      new Uint8Array(size).map((_, i) => (i * 31) & 0xff),
-    ]);
+    const sent = DEFLATE_CASES.map(messageOf);
     for (const message of sent) client.send(message);
     client.send("report");
     let i = 0;
@@ -207,7 +209,7 @@ Deno.test("connect() exchanges compressed 0 B to 8 MiB messages with a Python we
         report = JSON.parse(message as string);
         break;
       }
-      assert.deepEqual(message, sent[i], `message ${i}`);
+      assert.deepEqual(message, sent[i], `message ${i}: ${DEFLATE_CASES[i]!.join(" ")}`);
       i++;
     }
     // [name, remote (client) no takeover, local (server) no takeover, remote bits, local bits]
@@ -227,7 +229,7 @@ const PAGE = (urls: readonly string[]) =>
   `<!doctype html>
 <meta charset="utf-8">
 <script type="module">
-const sizes = [0, 125, 64 * 1024, 8 * 1024 * 1024];
+${BROWSER_MESSAGE_OF}
 function opened(url) {
   const ws = new WebSocket(url);
   ws.binaryType = "arraybuffer";
@@ -242,10 +244,11 @@ function nextMessage(ws) {
     ws.onclose = (event) => reject(new Error("closed with " + event.code));
   });
 }
-function sameBytes(a, b) {
-  if (a.byteLength !== b.byteLength) return false;
-  const x = new Uint8Array(a), y = new Uint8Array(b);
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+function same(sent, echoed) {
+  if (typeof sent === "string") return echoed === sent;
+  if (!(echoed instanceof ArrayBuffer) || echoed.byteLength !== sent.byteLength) return false;
+  const bytes = new Uint8Array(echoed);
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== sent[i]) return false;
   return true;
 }
 const report = { sockets: [] };
@@ -253,15 +256,10 @@ try {
   for (const url of ${JSON.stringify(urls)}) {
     const ws = await opened(url);
     const entry = { extensions: ws.extensions, results: [] };
-    for (const size of sizes) {
-      const text = "\\u00e9".repeat(size / 2);
-      ws.send(text);
-      entry.results.push(["text", size, (await nextMessage(ws)) === text]);
-      const bytes = new Uint8Array(size);
-      for (let i = 0; i < size; i++) bytes[i] = (i * 13) & 0xff;
-      ws.send(bytes.buffer);
-      const echoed = await nextMessage(ws);
-      entry.results.push(["binary", size, echoed instanceof ArrayBuffer && sameBytes(echoed, bytes.buffer)]);
+    for (const [kind, size] of ${JSON.stringify(DEFLATE_CASES)}) {
+      const message = messageOf(kind, size);
+      ws.send(message);
+      entry.results.push([kind, sizeOf(message), same(message, await nextMessage(ws))]);
     }
     const closed = new Promise((resolve) => ws.onclose = resolve);
     ws.close(1000, "done");
@@ -275,7 +273,7 @@ try {
 await fetch("/report", { method: "POST", body: JSON.stringify(report) });
 </script>`;
 
-Deno.test("Chromium's WebSocket exchanges compressed 0 B to 8 MiB messages with our server (both policies)", async () => {
+Deno.test("Chromium's WebSocket exchanges compressed 0 B to 8 MiB text and binary messages, 8 MiB of random bytes included, with our server (both policies)", async () => {
   const servers = POLICIES.map(([, policy]) => echoServer(policy));
   const report = Promise.withResolvers<Record<string, unknown>>();
   const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
@@ -296,7 +294,7 @@ Deno.test("Chromium's WebSocket exchanges compressed 0 B to 8 MiB messages with 
     browser = await openInChromium(`http://127.0.0.1:${http.addr.port}/`);
     const result = await within(report.promise, "the page's report", 90_000);
     assert.equal(result.error, undefined, String(result.error));
-    const expected = SIZES.flatMap((size) => [["text", size, true], ["binary", size, true]]);
+    const expected = allEchoed(DEFLATE_CASES);
     assert.deepEqual(result.sockets, [
       {
         extensions: "permessage-deflate; server_no_context_takeover; client_no_context_takeover",
@@ -310,6 +308,15 @@ Deno.test("Chromium's WebSocket exchanges compressed 0 B to 8 MiB messages with 
       assert.equal(event.code, 1000);
       assert(event.wasClean);
     }
+    // Chromium compresses every message, even empty ones; we compress from our threshold.
+    servers.forEach(({ server }, i) => {
+      const [label, policy] = POLICIES[i]!;
+      assert.equal(server.taps.length, 1);
+      const [tap] = server.taps;
+      assertWire(tap!.received, DEFLATE_CASES, () => true, `from Chromium (${label})`);
+      assertWire(tap!.sent, DEFLATE_CASES, oursCompressed(policy), `to Chromium (${label})`);
+      assert.equal(tap!.controlRsv1, 0);
+    });
   } finally {
     await browser?.close();
     await http.shutdown();
@@ -368,8 +375,7 @@ Deno.test("Our server closes with 1009 on a decompression bomb", async () => {
     message: () => assert.fail("the bomb must not be delivered"),
     close: (_session, event) => closed.resolve(event),
   });
-  const options: DeflateServerOptions = { perMessageDeflate: {} };
-  await using server = startServer(router, options);
+  await using server = startServer(router, { perMessageDeflate: {} });
   const peer = await rawDeflatePeer(server);
   try {
     // 64 sync-flushed pieces of 1 MiB of zeros: ~66 KiB inflating to 64 MiB.

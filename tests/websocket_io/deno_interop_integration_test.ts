@@ -1,20 +1,24 @@
 // Interop with Deno's built-in WebSocket (a client we did not write) against our server, and
 // with Deno.upgradeWebSocket (a server we did not write) for our clients: 0 B to 8 MiB text
-// and binary messages and the closing handshake both ways.
+// and binary messages (exactly 0 B, 125 B, 64 KiB, 8 MiB) and the closing handshake both
+// ways. Neither of Deno's ends negotiates permessage-deflate, so every frame is uncompressed;
+// a wire tap on our server checks the exact sizes that crossed it.
 import assert from "node:assert/strict";
 import { connect } from "../../lib/websocket_io/client.ts";
 import { WebSocketRouter } from "../../lib/websocket_io/router.ts";
 import type { SessionCloseEvent } from "../../lib/websocket_io/session.ts";
 import { WebSocketClient } from "../../lib/websocket_io/websocket_client.ts";
-import { startServer, within } from "./_helpers.ts";
-
-const SIZES = [0, 125, 64 * 1024, 8 * 1024 * 1024];
+import { encoder, startServer, within } from "./_helpers.ts";
+import { assertWire, CASES, messageOf } from "./_interop_messages.ts";
+import { startTappedServer } from "./_interop_wire_tap.ts";
 
 function messages(): Array<string | Uint8Array> {
-  return SIZES.flatMap((size) => [
-    "\u00e9".repeat(size / 2),
-    new Uint8Array(size).map((_, i) => (i * 13) & 0xff),
-  ]);
+  const sent = CASES.map(messageOf);
+  sent.forEach((message, i) => {
+    const size = typeof message === "string" ? encoder.encode(message).length : message.length;
+    assert.equal(size, CASES[i]![1], `message ${i} has its nominal size`);
+  });
+  return sent;
 }
 
 Deno.test("Deno's WebSocket client exchanges 0 B to 8 MiB messages with our server; both close codes arrive", async () => {
@@ -24,7 +28,7 @@ Deno.test("Deno's WebSocket client exchanges 0 B to 8 MiB messages with our serv
     message: (session, message) => void session.send(message),
     close: (_s, event) => closed.resolve(event),
   });
-  await using server = startServer(router);
+  await using server = startTappedServer(router);
   const ws = new WebSocket(server.url("/echo"));
   ws.binaryType = "arraybuffer";
   const sent = messages();
@@ -33,6 +37,7 @@ Deno.test("Deno's WebSocket client exchanges 0 B to 8 MiB messages with our serv
     ws.onmessage = (event) => received.push(event.data) === sent.length && resolve();
   });
   await within(new Promise((resolve) => ws.onopen = resolve), "open");
+  assert.equal(ws.extensions, "");
   for (const message of sent) ws.send(message as string | Uint8Array<ArrayBuffer>);
   await within(done, "echoes", 30_000);
   received.forEach((data, i) => {
@@ -47,6 +52,9 @@ Deno.test("Deno's WebSocket client exchanges 0 B to 8 MiB messages with our serv
   assert(event.wasClean);
   const serverSide = await within(closed.promise, "server close");
   assert.equal(serverSide.reason, "deno says bye");
+  const [tap] = server.taps;
+  assertWire(tap!.received, CASES, () => false, "from Deno");
+  assertWire(tap!.sent, CASES, () => false, "to Deno");
 });
 
 Deno.test("Deno's WebSocket client sees our server's close code and reason", async () => {
@@ -79,11 +87,12 @@ Deno.test("connect() exchanges 0 B to 8 MiB messages with a Deno.upgradeWebSocke
   const { server, serverClosed, url } = denoEchoServer();
   try {
     const client = await connect(url);
+    assert.equal(client.extensions, ""); // our offer of permessage-deflate is declined
     const sent = messages();
     for (const message of sent) client.send(message);
     let i = 0;
     for await (const message of client) {
-      assert.deepEqual(message, sent[i], `message ${i}`);
+      assert.deepEqual(message, sent[i], `message ${i}: ${CASES[i]!.join(" ")}`);
       if (++i === sent.length) break;
     }
     client.close(1000, "ours");
