@@ -4,12 +4,19 @@
 //   deno run -A bench/websocket/deflate_bench.ts ratio
 //   deno run -A --v8-flags=--expose-gc bench/websocket/deflate_bench.ts memory MODE [N]
 //
-// MODE is one of: off, default, takeover, takeover-small, inbound-takeover. Each memory run
-// is a fresh process: N (default 1000) server-side codecs each compress one message and
-// inflate one, are closed and dropped (warm-up); then N more do the same and are kept, and
-// the process reports the rss / external / heap delta per kept codec after GC.
+// MODE is one of: off, default, takeover, takeover-small, inbound-takeover,
+// takeover-trimmed, outbound-takeover-trimmed. Each memory run is a fresh process: N
+// (default 1000) server-side codecs each compress one message and inflate one and are
+// kept; the process reports the rss / external / heap delta per kept codec after GC.
+// WARM=1 first does the same with N codecs that are then closed and dropped.
+// The *-trimmed modes free each compressor (DeflateCodec.trim) once it went idle: right
+// after its message, so one compressor is alive at a time (connections that went quiet one
+// after another), or with BURST=1 only after all N compressed (all busy at once, then all
+// idle). LIBC_TRIM=1 calls glibc's malloc_trim(0) before the last reading, to show how much
+// of the rss is memory freed inside the allocator but not yet returned to the OS.
 import { DeflateCodec, deflateMessage } from "../../lib/websocket/deflate_codec.ts";
 import type { DeflateParams } from "../../lib/websocket/permessage_deflate.ts";
+import { PreparedMessage } from "../../lib/websocket_io/prepared_message.ts";
 
 const encoder = new TextEncoder();
 
@@ -176,11 +183,47 @@ Deno.bench({
     deflateMessage(SNAPSHOT);
   },
 });
+const SHARED = { level: 6, memLevel: 8, windowBits: 15 };
+Deno.bench({
+  name: "broadcast 16 KiB JSON snapshot to 100 connections, PreparedMessage.compressedFrame",
+  group: "broadcast 16 KiB JSON snapshot to 100 connections",
+  fn: () => {
+    const message = new PreparedMessage(SNAPSHOT);
+    for (let i = 0; i < 100; i++) message.compressedFrame(SHARED);
+  },
+});
 Deno.bench({
   name: "broadcast 16 KiB JSON snapshot to 100 connections, context takeover per connection",
   group: "broadcast 16 KiB JSON snapshot to 100 connections",
   fn: async () => {
     await Promise.all(fanout.map((codec) => codec.compress(SNAPSHOT)));
+  },
+});
+
+// What freeing an idle compressor costs the next message: a new zlib stream.
+const kept = new DeflateCodec({ role: "server", params: TAKEOVER, threshold: 0 });
+const trimmed = new DeflateCodec({
+  role: "server",
+  params: TAKEOVER,
+  threshold: 0,
+  compressorIdleMs: 1,
+});
+let clock = 0;
+Deno.bench({
+  name: "deflate 200 B JSON tick on a kept compressor",
+  group: "deflate after the compressor was freed",
+  baseline: true,
+  fn: async () => {
+    await kept.compress(tickNext());
+  },
+});
+Deno.bench({
+  name: "deflate 200 B JSON tick on a compressor freed after the last one",
+  group: "deflate after the compressor was freed",
+  fn: async () => {
+    await trimmed.compress(tickNext());
+    trimmed.trim(clock);
+    trimmed.trim(clock += 1);
   },
 });
 
@@ -235,7 +278,10 @@ async function ratio(): Promise<void> {
 async function memory(mode: string, count: number): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new TypeError("Run with --v8-flags=--expose-gc");
-  const settings: Record<string, { params: DeflateParams; memLevel?: number } | undefined> = {
+  const settings: Record<
+    string,
+    { params: DeflateParams; memLevel?: number; trim?: boolean } | undefined
+  > = {
     off: undefined,
     default: { params: NO_TAKEOVER },
     takeover: { params: TAKEOVER },
@@ -244,7 +290,13 @@ async function memory(mode: string, count: number): Promise<void> {
       memLevel: 1,
     },
     "inbound-takeover": { params: { ...TAKEOVER, serverNoContextTakeover: true } },
+    "takeover-trimmed": { params: TAKEOVER, trim: true },
+    "outbound-takeover-trimmed": {
+      params: { ...TAKEOVER, clientNoContextTakeover: true },
+      trim: true,
+    },
   };
+  const burst = Deno.env.get("BURST") === "1";
   if (!(mode in settings)) throw new TypeError(`Unknown mode ${mode}`);
   const chosen = settings[mode];
   // What each client sends first: compressed by a fresh client codec (valid on any fresh
@@ -273,12 +325,22 @@ async function memory(mode: string, count: number): Promise<void> {
         params: chosen.params,
         threshold: 0,
         memLevel: chosen.memLevel,
+        compressorIdleMs: 1,
       });
       await codec.compress(TICKS[i % TICKS.length]!);
       const got = await codec.decompress(first!);
       if (!got.ok) throw new Error(got.error.message);
+      if (chosen.trim && !burst) release(codec);
       codecs.push(codec);
     }
+    if (chosen?.trim && burst) {
+      for (const codec of codecs) if (codec instanceof DeflateCodec) release(codec);
+    }
+  };
+  // Two looks at the clock, 1 ms apart, with compressorIdleMs 1: freed.
+  const release = (codec: DeflateCodec) => {
+    codec.trim(0);
+    if (!codec.trim(1)) throw new Error("the compressor was not freed");
   };
   // Warm-up: the same work once, then everything closed and dropped, so the allocator's
   // high-water mark from the zlib calls themselves is not counted as per-connection cost.
@@ -293,6 +355,14 @@ async function memory(mode: string, count: number): Promise<void> {
   const codecs: unknown[] = [];
   await open(codecs);
   await settle();
+  if (Deno.env.get("LIBC_TRIM") === "1") {
+    const libc = Deno.dlopen("libc.so.6", {
+      malloc_trim: { parameters: ["usize"], result: "i32" },
+    });
+    libc.symbols.malloc_trim(0n);
+    libc.close();
+    await settle();
+  }
   const after = Deno.memoryUsage();
   const per = (key: "rss" | "external" | "heapUsed") =>
     ((after[key] - before[key]) / count / 1024).toFixed(1);
@@ -310,7 +380,17 @@ if (import.meta.main) {
   if (command === "ratio") await ratio();
   else if (command === "memory") await memory(mode ?? "default", Number(count ?? 1000));
   else console.log("usage: deflate_bench.ts ratio | memory MODE [N]");
-  for (const codec of [streamCodec6, streamCodec1, inflateOnce, inflateStream, ...fanout]) {
+  for (
+    const codec of [
+      streamCodec6,
+      streamCodec1,
+      inflateOnce,
+      inflateStream,
+      kept,
+      trimmed,
+      ...fanout,
+    ]
+  ) {
     codec.close();
   }
 }

@@ -8,11 +8,14 @@
  * - **No context takeover** (the server's default): every message is (de)compressed from
  *   scratch by a one-shot synchronous zlib call; nothing is allocated while the connection
  *   is idle.
- * - **Context takeover**: a `node:zlib` stream lives as long as the connection and keeps its
- *   LZ77 window between messages (better ratio on small, similar messages). Its cost while
- *   idle is the zlib state: measured in docs/permessage-deflate.md.
+ * - **Context takeover**: a `node:zlib` stream keeps its LZ77 window between messages
+ *   (better ratio on small, similar messages). The compressor's stream is freed by
+ *   {@linkcode DeflateCodec.trim} after `compressorIdleMs` unused; the inflater's must live
+ *   as long as the connection. Costs: docs/permessage-deflate.md.
  *
- * Jobs of one direction run one at a time, in call order, so messages stay in order.
+ * Each direction is one FIFO: at most one deflate job and one inflate job run at a time,
+ * each in call order. The two directions may overlap: they share no zlib state, and
+ * RFC 7692 only needs order within a direction.
  *
  * @module
  */
@@ -100,6 +103,7 @@ export type DecodedMessage =
 const DEFAULT_LEVEL = 6;
 const DEFAULT_MEM_LEVEL = 8;
 const DEFAULT_THRESHOLD = 1024;
+const DEFAULT_COMPRESSOR_IDLE_MS = 30_000;
 /** One-shot inflate output chunk: the most a bomb makes us hold beyond the message limit. */
 const INFLATE_CHUNK = 64 * 1024;
 /** Output chunk of a long-lived stream: allocated for as long as the stream lives, so
@@ -143,7 +147,8 @@ export function deflateMessage(data: Uint8Array, settings: DeflateSettings = {})
  * threshold) and send the result in the order the promises resolve, which is call order.
  * Receiving: pass every data event with `compressed: true` through {@linkcode decode}; an
  * `"error"` result carries the close code (1009 too big, 1007 corrupt or invalid UTF-8).
- * Call {@linkcode close} when the connection ends.
+ * Call {@linkcode trim} now and then (it frees an idle compressor) and {@linkcode close}
+ * when the connection ends.
  *
  * @example Round trip between a server and a client codec
  * ```ts
@@ -180,6 +185,11 @@ export class DeflateCodec {
    * and these settings is a valid payload for every connection reporting equal settings.
    */
   readonly sharedSettings: Required<DeflateSettings> | undefined;
+  /**
+   * Milliseconds without an outgoing message after which {@linkcode trim} frees the
+   * compressor's stream (context takeover only); `0` never.
+   */
+  readonly compressorIdleMs: number;
   readonly #deflateSettings: { level: number; memLevel: number; windowBits: number };
   readonly #inflateWindowBits: number;
   readonly #maxMessageSize: number;
@@ -190,6 +200,11 @@ export class DeflateCodec {
   #sendTail: Promise<unknown> = Promise.resolve();
   #receiveTail: Promise<unknown> = Promise.resolve();
   #pending = 0;
+  #pendingSends = 0;
+  /** The compressor stream ran a job since the last {@linkcode trim}. */
+  #compressorUsed = false;
+  /** When {@linkcode trim} first saw the compressor unused. */
+  #compressorIdleSince = 0;
   #closed = false;
 
   /**
@@ -234,11 +249,26 @@ export class DeflateCodec {
       throw new RangeError(`Invalid maxMessageSize: ${max} is not a positive integer`);
     }
     this.#maxMessageSize = max;
+    const idle = options.compressorIdleMs ?? DEFAULT_COMPRESSOR_IDLE_MS;
+    if (typeof idle !== "number" || !(idle >= 0) || !Number.isFinite(idle)) {
+      throw new RangeError(`Invalid compressorIdleMs: ${idle} is not a non-negative finite number`);
+    }
+    this.compressorIdleMs = idle;
   }
 
   /** Jobs queued or running, both directions. */
   get pending(): number {
     return this.#pending;
+  }
+
+  /** Outgoing jobs queued or running: a message sent now waits for them. */
+  get pendingSends(): number {
+    return this.#pendingSends;
+  }
+
+  /** The compressor holds a zlib stream (context takeover, used and not trimmed). */
+  get compressorAllocated(): boolean {
+    return this.#deflateStream !== undefined;
   }
 
   /**
@@ -256,6 +286,50 @@ export class DeflateCodec {
       return this.#enqueueSend(() => ({ data, compressed: false }));
     }
     return this.#enqueueSend(async () => ({ data: await this.#compress(data), compressed: true }));
+  }
+
+  /**
+   * Queues a message encoded elsewhere behind the outgoing jobs already queued, so it
+   * keeps its place in the order: a broadcast compressed once by {@linkcode deflateMessage}
+   * with {@linkcode sharedSettings}, or one sent uncompressed.
+   *
+   * @example A broadcast payload in line with this connection's own messages
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DeflateCodec, deflateMessage } from "./deflate_codec.ts";
+   * const codec = new DeflateCodec({
+   *   role: "server",
+   *   params: {
+   *     serverNoContextTakeover: true,
+   *     clientNoContextTakeover: true,
+   *     serverMaxWindowBits: 15,
+   *     clientMaxWindowBits: 15,
+   *   },
+   *   threshold: 0,
+   * });
+   * const shared = deflateMessage(new TextEncoder().encode("tick"), codec.sharedSettings);
+   * const order: string[] = [];
+   * const own = codec.encode(new TextEncoder().encode("own")).then(() => order.push("own"));
+   * const broadcast = codec.queueEncoded({ data: shared, compressed: true })
+   *   .then(() => order.push("broadcast"));
+   * await Promise.all([own, broadcast]);
+   * assert.deepEqual(order, ["own", "broadcast"]);
+   * ```
+   *
+   * @param message The payload and whether it is compressed.
+   * @returns The same message, once every earlier outgoing job is done.
+   * @throws {TypeError} After {@linkcode close}, or for a compressed payload on a codec
+   * with outgoing context takeover: the peer's window would then hold bytes this
+   * compressor never saw, and its next back-references would point at the wrong data.
+   */
+  queueEncoded(message: EncodedMessage): Promise<EncodedMessage> {
+    this.#checkOpen("queue a message");
+    if (message.compressed && this.compressContextTakeover) {
+      throw new TypeError(
+        "Cannot queue a message: a payload compressed elsewhere breaks context takeover",
+      );
+    }
+    return this.#enqueueSend(() => message);
   }
 
   /**
@@ -341,6 +415,58 @@ export class DeflateCodec {
   }
 
   /**
+   * Frees the compressor's zlib stream once no outgoing message has been compressed for
+   * {@linkcode compressorIdleMs}; the next message starts a new stream with an empty
+   * window. Call it periodically with the current time (sessions do on their heartbeat):
+   * idleness counts from the first call that finds the compressor unused, so the stream
+   * is freed at most one call interval late. Without outgoing context takeover there is
+   * nothing to free.
+   *
+   * RFC 7692 §7.1.1.1: takeover is what a compressor may use unless
+   * `*_no_context_takeover` forbids it; the peer keeps its window and decodes a fresh
+   * stream's output, whose back-references never reach before the fresh start.
+   *
+   * @example Idle for longer than `compressorIdleMs`: the stream is freed
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DeflateCodec } from "./deflate_codec.ts";
+   * const codec = new DeflateCodec({
+   *   role: "server",
+   *   params: {
+   *     serverNoContextTakeover: false,
+   *     clientNoContextTakeover: true,
+   *     serverMaxWindowBits: 15,
+   *     clientMaxWindowBits: 15,
+   *   },
+   *   compressorIdleMs: 1000,
+   * });
+   * await codec.compress(new TextEncoder().encode("Hello"));
+   * assert(!codec.trim(0)); // first look: unused from now on
+   * assert(!codec.trim(999));
+   * assert(codec.trim(1000));
+   * assert(!codec.compressorAllocated);
+   * codec.close();
+   * ```
+   *
+   * @param now The current time in milliseconds (e.g. `Date.now()`).
+   * @returns Whether the stream was freed by this call.
+   */
+  trim(now: number): boolean {
+    const stream = this.#deflateStream;
+    if (stream === undefined || this.compressorIdleMs === 0 || this.#closed) return false;
+    if (this.#pendingSends > 0 || this.#compressorUsed) {
+      this.#compressorUsed = false;
+      this.#compressorIdleSince = now;
+      return false;
+    }
+    if (now - this.#compressorIdleSince < this.compressorIdleMs) return false;
+    // No outgoing job is queued or running: nothing can be writing to the stream.
+    this.#deflateStream = undefined;
+    stream.destroy();
+    return true;
+  }
+
+  /**
    * Stops accepting jobs; the long-lived zlib streams are freed once the queued jobs are
    * done. Calling it again does nothing.
    */
@@ -360,7 +486,10 @@ export class DeflateCodec {
   }
 
   #enqueueSend<T>(job: () => T | Promise<T>): Promise<T> {
-    const result = this.#run(this.#sendTail, job);
+    this.#pendingSends++;
+    const result = this.#run(this.#sendTail, job).finally(() => {
+      this.#pendingSends--;
+    });
     this.#sendTail = result.then(noop, noop);
     return result;
   }
@@ -394,6 +523,7 @@ export class DeflateCodec {
       // Errors are reported to the job that is running; a late one must not go uncaught.
       stream.on("error", noop);
     }
+    this.#compressorUsed = true;
     return stripTail(await deflateOnStream(stream, data));
   }
 

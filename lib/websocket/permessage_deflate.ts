@@ -53,6 +53,17 @@ export interface DeflateTuning {
    * @default {1024}
    */
   readonly threshold?: number;
+  /**
+   * With outgoing context takeover: milliseconds the compressor may stay unused before
+   * its zlib stream (~250 KiB in this Deno build) is freed. The next message then starts
+   * from an empty window, which RFC 7692 allows: takeover is something a compressor MAY
+   * use, and the peer's inflater, which keeps its longer window, decodes output that
+   * never refers back to it. Checked by `DeflateCodec.trim()`, which sessions call
+   * on their heartbeat (at most one second late). `0` keeps the stream for the whole
+   * connection.
+   * @default {30000}
+   */
+  readonly compressorIdleMs?: number;
 }
 
 /** The server's policy: whether and how it accepts permessage-deflate. */

@@ -21,9 +21,10 @@ import type { PreparedMessage } from "./prepared_message.ts";
 const textEncoder = new TextEncoder();
 
 /**
- * Lifecycle of a session: `"open"` (messages flow), `"closing"` (a close frame was sent or
- * the closing handshake is settling on the transport), `"closed"` (the transport is closed
- * and {@linkcode WebSocketSession.closed} has resolved).
+ * Lifecycle of a session: `"open"` (messages flow), `"closing"` (`close()` was called, a
+ * close frame was sent or received, or the closing handshake is settling on the
+ * transport), `"closed"` (the transport is closed and {@linkcode WebSocketSession.closed}
+ * has resolved).
  */
 export type SessionState = "open" | "closing" | "closed";
 
@@ -281,6 +282,8 @@ export class WebSocketSession {
   #started = false;
   #finished = false;
   #settling = false;
+  /** `close()` was called; the close frame may still wait for the codec. */
+  #closeRequested = false;
   #lastSeen = Date.now();
   /** A handler's promise is pending: reading is paused, so the idle check is too. */
   #paused = false;
@@ -318,14 +321,21 @@ export class WebSocketSession {
     this.#resolveClosed = resolve;
     if (init.preamble !== undefined) this.#enqueue([init.preamble]);
     const { pingInterval, idleTimeout } = this.#options;
-    const tick = Heartbeat.tickFor(pingInterval, idleTimeout);
+    let tick = Heartbeat.tickFor(pingInterval, idleTimeout);
+    // The heartbeat also frees an idle compressor: keep one for that alone if needed.
+    const deflate = init.deflate;
+    if (tick === 0 && deflate?.compressContextTakeover && deflate.compressorIdleMs > 0) {
+      tick = Heartbeat.tickFor(deflate.compressorIdleMs, 0);
+    }
     this.#heartbeat = tick === 0 ? undefined : init.heartbeat ?? new Heartbeat(tick);
   }
 
   /** `"open"`, `"closing"` or `"closed"`. */
   get state(): SessionState {
     if (this.#finished) return "closed";
-    return this.#ws.state === "open" && !this.#settling ? "open" : "closing";
+    return this.#ws.state === "open" && !this.#settling && !this.#closeRequested
+      ? "open"
+      : "closing";
   }
 
   /** Bytes queued and not yet accepted by the socket: a true measure of unsent data. */
@@ -388,7 +398,10 @@ export class WebSocketSession {
 
   /**
    * Sends a message framed once for many sessions (a broadcast). Server sessions queue the
-   * shared frame; client sessions frame it themselves (each client frame is masked).
+   * shared frame: with permessage-deflate and no outgoing context takeover, the frame
+   * compressed once for every session with the same settings. With context takeover a
+   * message at or over the threshold is compressed on this session's own window. Client
+   * sessions frame it themselves (each client frame is masked).
    *
    * @param message The prepared message.
    * @returns As {@linkcode send}.
@@ -397,13 +410,32 @@ export class WebSocketSession {
     if (this.state !== "open") return false;
     if (this.#ws.role === "client") return this.send(message.data);
     const deflate = this.#deflate;
-    // The shared frame is uncompressed: with permessage-deflate it fits a message under the
-    // threshold once nothing waits in the codec (order); bigger ones are compressed here.
-    if (deflate !== undefined && (deflate.pending > 0 || message.size >= deflate.threshold)) {
-      return this.send(message.data);
+    if (deflate === undefined) {
+      this.#ws.sendPreEncoded(message.frame);
+      return this.#afterSend();
     }
-    this.#ws.sendPreEncoded(message.frame);
-    return this.#afterSend();
+    const compress = message.size >= deflate.threshold;
+    const settings = deflate.sharedSettings;
+    // RFC 7692 §7.2.3.2: with takeover the peer's window must hold exactly what this
+    // compressor saw, so a payload compressed elsewhere cannot be slotted in.
+    if (compress && settings === undefined) return this.send(message.data);
+    const frame = compress ? message.compressedFrame(settings!) : message.frame;
+    if (deflate.pendingSends === 0) {
+      this.#ws.sendPreEncoded(frame);
+      return this.#afterSend();
+    }
+    // Messages still in the codec go first: the shared frame waits its turn there.
+    this.#deflating += frame.length;
+    deflate.queueEncoded({ data: frame, compressed: compress }).then(() => {
+      this.#deflating -= frame.length;
+      if (this.#ws.state !== "open") return;
+      this.#ws.sendPreEncoded(frame);
+      this.#afterSend();
+    }, (error) => {
+      this.#deflating -= frame.length;
+      this.#fatal(error);
+    });
+    return this.bufferedAmount <= this.#options.highWaterMark;
   }
 
   /**
@@ -432,7 +464,10 @@ export class WebSocketSession {
 
   /**
    * Starts the closing handshake; the peer's close frame (or `closeTimeout`) ends it. Does
-   * nothing when the session is not open.
+   * nothing when the session is not open. Messages already given to
+   * {@linkcode send} go out first, even those still in the deflate codec; from this call on
+   * {@linkcode state} is `"closing"` and later messages are dropped (`send()` returns
+   * `false`), as after `WebSocket.close()` in a browser.
    *
    * @param code Status code to send; omit it for a close frame without one.
    * @param reason Reason text, at most 123 bytes of UTF-8.
@@ -445,17 +480,20 @@ export class WebSocketSession {
       return;
     }
     if (this.#deflate !== undefined && this.#deflate.pending > 0) {
-      // Messages still in the codec go out before the close frame.
+      // Messages still in the codec go out before the close frame; nothing sent after
+      // this call may follow them (it would be dropped once the close frame is queued).
       encodeClosePayload(code, reason);
+      this.#closeRequested = true;
+      this.#armCloseTimer(); // the wait for the codec counts against closeTimeout too
       void this.#deflate.settled().then(() => {
         if (this.#ws.state !== "open") return;
         this.#ws.close(code, reason);
         this.#flush();
-        this.#armCloseTimer();
       });
       return;
     }
-    this.#ws.close(code, reason);
+    this.#ws.close(code, reason); // throws on a bad code or reason before any change
+    this.#closeRequested = true;
     this.#flush();
     this.#armCloseTimer();
   }
@@ -571,7 +609,9 @@ export class WebSocketSession {
   }
 
   #tick(now: number): void {
-    if (this.#finished || this.#settling || this.#paused) return;
+    if (this.#finished) return;
+    this.#deflate?.trim(now);
+    if (this.#settling || this.#paused) return;
     const { pingInterval, idleTimeout } = this.#options;
     const silent = now - this.#lastSeen;
     if (idleTimeout > 0 && silent >= idleTimeout) {

@@ -369,3 +369,137 @@ Deno.test("DeflateCodec throws on misuse", async () => {
     assert.throws(() => codec.decode("text", hello), TypeError);
   });
 });
+
+Deno.test("DeflateCodec.trim frees an idle compressor and the next message starts a fresh window (RFC 7692 §7.2.3.1)", async () => {
+  await withCodecs(
+    [
+      { role: "server", params: TAKEOVER, threshold: 0, compressorIdleMs: 100 },
+      { role: "client", params: TAKEOVER },
+    ],
+    async (server, client) => {
+      assert.equal((await server.compress(hello)).toHex(), "f248cdc9c90700");
+      assert.equal((await server.compress(hello)).toHex(), "f200110000");
+      assert.equal(server.compressorAllocated, true);
+      assert.equal(server.trim(1000), false, "the first look only starts the idle clock");
+      assert.equal(server.trim(1099), false);
+      assert.equal(server.trim(1100), true);
+      assert.equal(server.compressorAllocated, false);
+      assert.equal(server.trim(5000), false, "nothing left to free");
+      // No back-reference to the two earlier messages: the one-shot bytes of "Hello".
+      const fresh = await server.compress(hello);
+      assert.equal(fresh.toHex(), "f248cdc9c90700");
+      assert.equal(server.compressorAllocated, true);
+      // The peer kept its window throughout and decodes all three in order.
+      for (const payload of [bytes("f248cdc9c90700"), bytes("f200110000"), fresh]) {
+        assert.deepEqual(await client.decode("text", payload), { type: "text", data: "Hello" });
+      }
+    },
+  );
+});
+
+Deno.test("DeflateCodec output stays decodable by a peer's long-lived inflater across many trims", async () => {
+  await withCodecs(
+    [
+      { role: "server", params: TAKEOVER, threshold: 0, compressorIdleMs: 1 },
+      { role: "client", params: TAKEOVER },
+    ],
+    async (server, client) => {
+      // Similar JSON messages, so the window is used both before and after every trim.
+      const messages = Array.from(
+        { length: 60 },
+        (_, i) =>
+          encoder.encode(
+            JSON.stringify({
+              id: i,
+              channel: "prices",
+              bid: 100 + (i % 7),
+              pad: "x".repeat(i * 37),
+            }),
+          ),
+      );
+      let now = 0;
+      let freed = 0;
+      for (const [i, message] of messages.entries()) {
+        const payload = await server.compress(message);
+        if (i % 5 === 4) {
+          server.trim(now);
+          if (server.trim(now + 1)) freed++;
+          now += 2;
+        }
+        assert.deepEqual(await client.decode("binary", payload), { type: "binary", data: message });
+      }
+      assert.equal(freed, 12);
+    },
+  );
+});
+
+Deno.test("DeflateCodec.trim keeps the compressor while a message is queued, when disabled, and without takeover", async () => {
+  await withCodecs(
+    [
+      { role: "server", params: TAKEOVER, threshold: 0, compressorIdleMs: 10 },
+      { role: "server", params: TAKEOVER, threshold: 0, compressorIdleMs: 0 },
+      { role: "server", params: NO_TAKEOVER, threshold: 0, compressorIdleMs: 10 },
+    ],
+    async (busy, disabled, none) => {
+      await busy.compress(hello);
+      busy.trim(0);
+      const job = busy.compress(hello); // queued: the stream must survive it
+      assert.equal(busy.trim(1000), false);
+      assert.equal((await job).toHex(), "f200110000");
+      assert.equal(busy.trim(2000), false, "used since the last look: the clock restarts");
+      assert.equal(busy.trim(2010), true);
+
+      await disabled.compress(hello);
+      disabled.trim(0);
+      assert.equal(disabled.trim(1e9), false);
+      assert.equal(disabled.compressorAllocated, true);
+
+      await none.compress(hello);
+      assert.equal(none.compressorAllocated, false);
+      assert.equal(none.trim(0), false);
+    },
+  );
+  assert.equal(new DeflateCodec({ role: "server", params: TAKEOVER }).compressorIdleMs, 30_000);
+  for (const compressorIdleMs of [-1, Infinity, NaN]) {
+    assert.throws(
+      () => new DeflateCodec({ role: "server", params: TAKEOVER, compressorIdleMs }),
+      RangeError,
+    );
+  }
+});
+
+Deno.test("DeflateCodec.queueEncoded keeps a payload encoded elsewhere behind the queued messages", async () => {
+  await withCodecs(
+    [
+      { role: "server", params: NO_TAKEOVER, threshold: 0 },
+      { role: "server", params: TAKEOVER, threshold: 0 },
+    ],
+    async (shared, takeover) => {
+      const order: string[] = [];
+      const big = shared.encode(noise(256 * 1024)).then(() => order.push("big"));
+      assert.equal(shared.pendingSends, 1);
+      const payload = deflateMessage(hello, shared.sharedSettings);
+      const queued = shared.queueEncoded({ data: payload, compressed: true }).then((m) => {
+        order.push("queued");
+        return m;
+      });
+      assert.equal(shared.pendingSends, 2);
+      assert.deepEqual(await queued, { data: payload, compressed: true });
+      await big;
+      assert.deepEqual(order, ["big", "queued"]);
+      assert.equal(shared.pendingSends, 0);
+      // Only outgoing jobs count in pendingSends.
+      const inflating = shared.decompress(payload);
+      assert.equal(shared.pending, 1);
+      assert.equal(shared.pendingSends, 0);
+      await inflating;
+
+      // With takeover only an uncompressed message may be slotted in.
+      assert.throws(() => takeover.queueEncoded({ data: payload, compressed: true }), TypeError);
+      assert.deepEqual(await takeover.queueEncoded({ data: hello, compressed: false }), {
+        data: hello,
+        compressed: false,
+      });
+    },
+  );
+});
