@@ -8,6 +8,7 @@
 import {
   DEFAULT_HEARTBEAT_INTERVAL,
   DEFAULT_MAX_QUEUED_BYTES,
+  DEFAULT_RECONNECTION_TIME,
   EVENT_STREAM_CONTENT_TYPE,
   LAST_EVENT_ID_HEADER,
   LAST_EVENT_ID_PARAM,
@@ -18,8 +19,13 @@ export type { ServerSentEvent } from "./encoder.ts";
 
 /** Options of {@linkcode createEventStream}. */
 export interface EventStreamOptions {
-  /** A `retry:` (ms) sent first: the client's reconnection time. Unset: none is sent. */
-  readonly retry?: number;
+  /**
+   * A `retry:` (ms) sent first: the client's reconnection time, stated so every client
+   * waits the same (browsers differ in their own default). `null`: none is sent.
+   *
+   * @default {3000}
+   */
+  readonly retry?: number | null;
   /**
    * Interval of `:` comment heartbeats in ms, which keep proxies from timing the stream out
    * and find dead connections. `0` disables them.
@@ -77,7 +83,7 @@ const HEARTBEAT = new Uint8Array([0x3a, 0x0a, 0x0a]);
 
 function checkOptions(options: EventStreamOptions): void {
   const { retry, heartbeatInterval, maxQueuedBytes } = options;
-  if (retry !== undefined && !(Number.isSafeInteger(retry) && retry >= 0)) {
+  if (retry !== undefined && retry !== null && !(Number.isSafeInteger(retry) && retry >= 0)) {
     throw new RangeError(`Cannot create event stream: retry must be an integer >= 0, got ${retry}`);
   }
   if (heartbeatInterval !== undefined && !(heartbeatInterval >= 0 && heartbeatInterval < 2 ** 31)) {
@@ -185,7 +191,8 @@ export function createEventStream(options: EventStreamOptions = {}): EventStream
   headers.set("X-Accel-Buffering", "no");
   const response = new Response(body, { status: 200, headers });
 
-  if (options.retry !== undefined) write(encodeServerSentEvent({ retry: options.retry }));
+  const retry = options.retry === undefined ? DEFAULT_RECONNECTION_TIME : options.retry;
+  if (retry !== null) write(encodeServerSentEvent({ retry }));
   if (signal?.aborted) {
     finish("client-gone");
   } else {

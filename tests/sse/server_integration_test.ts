@@ -47,7 +47,7 @@ Deno.test("createEventStream drops a subscriber that stops reading once its queu
 Deno.test("createEventStream reports client-gone and frees its timer when the client disconnects", async () => {
   let stream: EventStream | undefined;
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
-    stream = createEventStream({ signal: request.signal, heartbeatInterval: 20 });
+    stream = createEventStream({ signal: request.signal, heartbeatInterval: 20, retry: null });
     stream.send({ data: "hi" });
     return stream.response;
   });

@@ -21,8 +21,15 @@ Deno.test("createEventStream answers 200 with the three event-stream headers and
   assert.equal(response.headers.get("X-Accel-Buffering"), "no");
   assert.equal(response.headers.get("X-Extra"), "1");
   stream.close();
-  assert.equal(await readText(response), "");
+  // The default reconnection time is stated first, so every client waits the same.
+  assert.equal(await readText(response), "retry: 3000\n\n");
   assert.equal(await stream.closed, "closed");
+});
+
+Deno.test("createEventStream sends no retry when told retry: null", async () => {
+  const stream = createEventStream({ retry: null });
+  stream.close();
+  assert.equal(await readText(stream.response), "");
 });
 
 Deno.test("createEventStream sends the initial retry first, then events, then ends on close()", async () => {
@@ -37,7 +44,7 @@ Deno.test("createEventStream sends the initial retry first, then events, then en
 });
 
 Deno.test("createEventStream sends comment heartbeats at the interval", async () => {
-  const stream = createEventStream({ heartbeatInterval: 5 });
+  const stream = createEventStream({ heartbeatInterval: 5, retry: null });
   const reader = stream.response.body!.getReader();
   const { value } = await reader.read();
   assert.equal(decoder.decode(value), ":\n\n");
@@ -70,7 +77,7 @@ Deno.test("createEventStream reports client-gone when the body is cancelled", as
 });
 
 Deno.test("createEventStream overflows when an unread queue would pass maxQueuedBytes", async () => {
-  const stream = createEventStream({ maxQueuedBytes: 1000, heartbeatInterval: 0 });
+  const stream = createEventStream({ maxQueuedBytes: 1000, heartbeatInterval: 0, retry: null });
   const data = "x".repeat(400);
   assert.equal(stream.send({ data }), true); // 408 bytes queued
   assert.equal(stream.send({ data }), true); // 816
@@ -80,14 +87,14 @@ Deno.test("createEventStream overflows when an unread queue would pass maxQueued
 });
 
 Deno.test("createEventStream accepts one event larger than the bound into an empty queue", async () => {
-  const stream = createEventStream({ maxQueuedBytes: 100, heartbeatInterval: 0 });
+  const stream = createEventStream({ maxQueuedBytes: 100, heartbeatInterval: 0, retry: null });
   assert.equal(stream.send({ data: "x".repeat(500) }), true);
   stream.close();
   assert.equal((await stream.response.text()).length, 508);
 });
 
 Deno.test("createEventStream keeps sending to a reader that keeps up", async () => {
-  const stream = createEventStream({ maxQueuedBytes: 1000, heartbeatInterval: 0 });
+  const stream = createEventStream({ maxQueuedBytes: 1000, heartbeatInterval: 0, retry: null });
   const reader = stream.response.body!.getReader();
   for (let i = 0; i < 50; i++) {
     assert.equal(stream.send({ data: "x".repeat(400) }), true, `event ${i}`);
@@ -119,6 +126,7 @@ Deno.test("lastEventIdOf prefers the header, then the query, else null", () => {
 function options(extra: Partial<ServeEventSourceOptions> = {}): ServeEventSourceOptions {
   return {
     heartbeatInterval: 0,
+    retry: null,
     onConnect({ stream, lastEventId }) {
       stream.send({ data: `after ${lastEventId}` });
       stream.close();
