@@ -1,7 +1,9 @@
 /**
  * Where a subscription stands in one channel: the last id delivered (the resume point every
- * transport reconnects from) and a bounded memory of recent ids that drops a message seen
- * twice (two transports overlapping during a switch, a batch re-read after a lost answer).
+ * transport reconnects from), a bounded memory of recent ids that drops a message seen
+ * twice (two transports overlapping during a switch, a batch re-read after a lost answer), and
+ * the resume point of the last reset reported, so a reconnect that hears it again does not
+ * report it twice.
  * Pure: no I/O.
  *
  * @module
@@ -25,6 +27,9 @@ export class ChannelCursor {
   readonly seenLimit: number;
   #lastId: string | undefined;
   #seen = new Set<string>();
+  // The resume point at which the last reset was reported.
+  #resetReported = false;
+  #resetAt: string | undefined;
 
   /**
    * Creates the instance.
@@ -62,6 +67,34 @@ export class ChannelCursor {
   advance(cursor: string): void {
     if (cursor === "") return;
     this.#lastId = cursor;
+  }
+
+  /**
+   * Records a reset the hub reported at the resume point: false when one was already reported
+   * there (drop it), true when it is news (report it).
+   *
+   * A reset says messages were dropped between the last one delivered and the next one. The
+   * resume point does not move: the retained messages the reset announces are still on their
+   * way, and a reconnect must ask for them again, so it hears the reset again. Until a message
+   * is delivered that is the same gap, whatever more the hub dropped meanwhile.
+   *
+   * @example A reconnect hears the same reset
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ChannelCursor } from "./channel_cursor.ts";
+   * const cursor = new ChannelCursor("a-1");
+   * assert.equal(cursor.reset(), true);
+   * assert.equal(cursor.reset(), false);
+   * assert.equal(cursor.lastId, "a-1"); // the retained messages are still owed
+   * assert.equal(cursor.accept("a-7"), true);
+   * assert.equal(cursor.reset(), true); // a gap after a-7 is a new one
+   * ```
+   */
+  reset(): boolean {
+    if (this.#resetReported && this.#resetAt === this.#lastId) return false;
+    this.#resetReported = true;
+    this.#resetAt = this.#lastId;
+    return true;
   }
 
   #remember(id: string): void {

@@ -19,7 +19,7 @@
  * import { publish, subscribe } from "./pushwire.js"; // served by the hub at /pushwire.js
  * const sub = subscribe("https://hub.example", "news", {
  *   onMessage: (message) => console.log(message.id, message.data),
- *   onReset: ({ cursor }) => console.warn("missed messages before", cursor),
+ *   onReset: ({ channel }) => console.warn(channel, "lost messages: reload its state"),
  * });
  * await publish("https://hub.example", "news", { headline: "hi" });
  * sub.close();
@@ -137,7 +137,10 @@ export interface ClientOptions {
 export interface SubscribeOptions {
   /** Called with every message, once, in order. */
   readonly onMessage: (message: PushwireMessage) => void;
-  /** Called when the hub says messages were dropped before the retained ones that follow. */
+  /**
+   * Called when the hub says messages were dropped before the retained ones that follow. Once
+   * per gap: a reconnect before the next message arrived hears the reset again, unreported.
+   */
   readonly onReset?: (event: ResetEvent) => void;
   /** Called when the hub refuses the channel (bad name, no permission); the subscription ends. */
   readonly onError?: (event: RefusalEvent) => void;
@@ -547,14 +550,16 @@ export class PushwireClient {
     }
   }
 
-  #lost(connection: Connection, reason: string): void {
+  /** `offline`: the browser's fault, not the transport's (no probe, no fallback). */
+  #lost(connection: Connection, reason: string, offline = false): void {
     if (!connection.alive) return;
     this.#drop(undefined);
     if (this.#state === "closed" || this.#channels.size === 0) return;
-    if (connection.opened) {
+    if (connection.opened || offline) {
       // Only a connection that lasted starts the backoff over: a hub that accepts and then
       // drops everyone (overloaded after a restart) keeps its clients backing off.
-      if (this.#env.now() - connection.openedAt >= this.#connectTimeoutMs) this.#backoff.reset();
+      const lasted = this.#env.now() - connection.openedAt >= this.#connectTimeoutMs;
+      if (connection.opened && lasted) this.#backoff.reset();
       this.#wait(reason);
       return;
     }
@@ -614,9 +619,7 @@ export class PushwireClient {
         this.#connect();
       }
     } else if (this.#current !== undefined) {
-      const connection = this.#current;
-      connection.opened = true; // reconnect to the same transport: offline is not its fault
-      this.#lost(connection, "the browser went offline");
+      this.#lost(this.#current, "the browser went offline", true);
     }
   }
 
@@ -649,7 +652,8 @@ export class PushwireClient {
       advance: (channel, cursor) => live(channel)?.cursor.advance(cursor),
       reset: (channel, cursor) => {
         const entry = live(channel);
-        if (entry === undefined) return;
+        // A reconnect before the retained messages arrived hears the same reset again.
+        if (entry === undefined || !entry.cursor.reset()) return;
         for (const subscription of [...entry.subscriptions]) {
           callApp(subscription.options.onReset, { channel, cursor });
         }
@@ -688,7 +692,8 @@ export function createClient(url: string | URL, options: ClientOptions = {}): Pu
 /**
  * Subscribes to `channel` on the hub at `url`. Subscriptions to one hub share one client (one
  * WebSocket for every channel), created with the first call's options and closed with the last
- * subscription.
+ * subscription. Each call's `onStatus` is its subscription's: called once per change, while
+ * that subscription is open.
  *
  * @example
  * ```ts ignore
@@ -705,7 +710,9 @@ export function subscribe(
   const key = new URL(url, page).href;
   let client = sharedClients.get(key);
   if (client === undefined || client.state === "closed") {
-    client = new PushwireClient(url, options);
+    // `onStatus` is each caller's, through its subscription: as a client option too it would
+    // be called twice per change, and go on after this subscription closed.
+    client = new PushwireClient(url, { ...options, onStatus: undefined });
     sharedClients.set(key, client);
   }
   const shared = client;

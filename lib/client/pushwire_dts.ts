@@ -101,6 +101,7 @@ export interface ClientOptions {
 export interface SubscribeOptions {
   /** Every message, once, in order. */
   readonly onMessage: (message: PushwireMessage) => void;
+  /** Messages were dropped before the retained ones that follow; once per gap. */
   readonly onReset?: (event: ResetEvent) => void;
   readonly onError?: (event: RefusalEvent) => void;
   readonly onStatus?: (status: ClientStatus) => void;
@@ -148,7 +149,8 @@ export declare class PushwireClient {
 /** new PushwireClient(url, options). */
 export declare function createClient(url: string | URL, options?: ClientOptions): PushwireClient;
 
-/** Subscribes on a client shared by every subscription to this hub URL. */
+/** Subscribes on a client shared by every subscription to this hub URL (made with the first
+ * call's options; each call's onStatus is its subscription's). */
 export declare function subscribe(
   url: string | URL,
   channel: string,

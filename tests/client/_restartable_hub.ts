@@ -1,7 +1,7 @@
 // A hub served the way `deno task start` serves it (HTTP and both WebSocket routes on one
 // port, the client at /pushwire.js), that can be stopped and started again on the SAME port
 // with the SAME hub (history intact): a server restart as clients see it. Optionally with
-// WebSocket upgrades refused (403), as a proxy that breaks them would.
+// WebSocket upgrades blocked as a proxy would: refused (403), or held unanswered.
 import { Hub } from "../../lib/hub/hub.ts";
 import { MemoryBroker } from "../../lib/hub/memory_broker.ts";
 import { type OnePortServer, serveOnePort } from "../../lib/net/one_port_server.ts";
@@ -15,8 +15,11 @@ import {
 export interface RestartableHubOptions {
   /** Messages kept per channel. @default {10000} */
   readonly history?: number;
-  /** Refuse every WebSocket upgrade with 403. */
-  readonly blockWebSocket?: boolean;
+  /**
+   * Block every WebSocket upgrade: `"refuse"` answers 403; `"hang"` accepts the connection
+   * and the upgrade request and never answers (a proxy that swallows it).
+   */
+  readonly blockWebSocket?: "refuse" | "hang";
   /** Extra routes (e.g. a test page at "/"). */
   readonly routes?: Readonly<Record<string, RouteHandler>>;
 }
@@ -31,6 +34,9 @@ export class RestartableHub {
   #port = 0;
   #server: OnePortServer | undefined;
   #websocket: WebSocketRoutes | undefined;
+  // Upgrade requests held unanswered ("hang"), each with its read loop.
+  readonly #held = new Map<Deno.TcpConn, Promise<void>>();
+  #heldCount = 0;
 
   constructor(options: RestartableHubOptions = {}) {
     this.#options = options;
@@ -48,7 +54,8 @@ export class RestartableHub {
   start(): void {
     if (this.#server !== undefined) throw new Error("already started");
     const websocket = createWebSocketRoutes(this.hub);
-    const blocked = this.#options.blockWebSocket === true;
+    const block = this.#options.blockWebSocket;
+    const blocked = block !== undefined;
     const forbidden: RouteHandler = () => new Response("blocked", { status: 403 });
     this.#server = serveOnePort({
       hostname: "127.0.0.1",
@@ -66,7 +73,9 @@ export class RestartableHub {
           ...this.#options.routes,
         },
       }),
-      upgrade: blocked
+      upgrade: block === "hang"
+        ? (_head, conn) => this.#hold(conn)
+        : block === "refuse"
         ? async (_head, conn) => {
           try {
             await conn.write(FORBIDDEN);
@@ -88,6 +97,33 @@ export class RestartableHub {
     this.#websocket = undefined;
     await websocket?.shutdown(500);
     await server?.shutdown();
+    // Upgraded connections are the handler's, not the server's: cut the held ones here.
+    for (const conn of this.#held.keys()) closeQuietly(conn);
+    await Promise.all(this.#held.values());
+  }
+
+  /** Upgrade requests held unanswered so far. */
+  get heldUpgrades(): number {
+    return this.#heldCount;
+  }
+
+  /** Reads and drops what the client sends, answering nothing, until it gives up. */
+  #hold(conn: Deno.TcpConn): void {
+    const loop = (async () => {
+      const buffer = new Uint8Array(1024);
+      try {
+        while (await conn.read(buffer) !== null) {
+          // Discarded: the upgrade is never answered.
+        }
+      } catch {
+        // Closed by stop().
+      } finally {
+        this.#held.delete(conn);
+        closeQuietly(conn);
+      }
+    })();
+    this.#held.set(conn, loop);
+    this.#heldCount++;
   }
 
   async restart(): Promise<void> {
@@ -105,5 +141,13 @@ export class RestartableHub {
 
   async publish(channel: string, data: unknown): Promise<string> {
     return (await this.hub.publish(channel, data)).id;
+  }
+}
+
+function closeQuietly(conn: Deno.TcpConn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
   }
 }

@@ -32,3 +32,17 @@ Deno.test("ChannelCursor forgets the oldest ids past its limit", () => {
   assert.equal(cursor.accept("4"), false); // still remembered
   assert.throws(() => new ChannelCursor(undefined, 0), RangeError);
 });
+
+Deno.test("ChannelCursor reports one reset per resume point and keeps that point", () => {
+  const cursor = new ChannelCursor("a-1");
+  assert.equal(cursor.reset(), true);
+  assert.equal(cursor.lastId, "a-1"); // the retained messages are still owed
+  assert.equal(cursor.reset(), false); // heard again after a reconnect
+  cursor.advance("a-1"); // the same point
+  assert.equal(cursor.reset(), false);
+  assert.equal(cursor.accept("a-10"), true);
+  assert.equal(cursor.reset(), true); // a gap after a delivered message is a new one
+  assert.equal(cursor.reset(), false);
+  cursor.advance("a-12"); // a poll answer's cursor: a new point
+  assert.equal(cursor.reset(), true);
+});

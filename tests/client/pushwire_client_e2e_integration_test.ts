@@ -1,9 +1,10 @@
 // The served module (GET /pushwire.js) end to end in headless Chromium: every transport forced
-// in turn, WebSocket blocked → fallback to SSE (and remembered), server restarted mid-stream
-// (same hub, same port) with thousands of messages on two channels checked for count and order,
-// and the spread of reconnect times of many clients in one page.
+// in turn, WebSocket blocked (refused, or left hanging) → fallback to SSE (and remembered),
+// server restarted mid-stream (same hub, same port, messages published while it is down) with
+// thousands of messages on two channels checked for count and order, and the spread of
+// reconnect times of many clients in one page.
 import assert from "node:assert/strict";
-import { type CdpPage, type Chromium, launchChromium } from "../_cdp.ts";
+import { type CdpPage, type Chromium, delay, launchChromium } from "../_cdp.ts";
 import { RestartableHub, type RestartableHubOptions } from "./_restartable_hub.ts";
 
 const PAGE = `<!DOCTYPE html>
@@ -122,7 +123,7 @@ Deno.test("pushwire.js delivers in order on each transport forced in turn", asyn
 });
 
 Deno.test("pushwire.js falls back to SSE when WebSocket upgrades are refused, and remembers it", async () => {
-  await withBrowser({ blockWebSocket: true }, async (server, page) => {
+  await withBrowser({ blockWebSocket: "refuse" }, async (server, page) => {
     await page.evaluate("localStorage.clear()");
     const { memory: _, ...options } = FAST;
     await start(page, "first", ["fallback"], options); // default order, localStorage memory
@@ -136,6 +137,25 @@ Deno.test("pushwire.js falls back to SSE when WebSocket upgrades are refused, an
     await start(page, "second", ["fallback"], options);
     await waitOpen(page, "second", "sse");
     assert.equal((await page.evaluate<string[]>("results.second.statuses"))[0], "connecting:sse");
+  });
+});
+
+Deno.test("pushwire.js falls back to SSE after connectTimeoutMs when WebSocket upgrades hang", async () => {
+  await withBrowser({ blockWebSocket: "hang" }, async (server, page) => {
+    const connectTimeoutMs = 1500;
+    const began = await page.evaluate<number>("performance.now()");
+    await start(page, "hung", ["hang"], { ...FAST, connectTimeoutMs }); // default order
+    await waitOpen(page, "hung", "sse");
+    const openedAfter = (await page.evaluate<number>("performance.now()")) - began;
+    const statuses = await page.evaluate<string[]>("results.hung.statuses");
+    assert.deepEqual(statuses, ["connecting:websocket", "connecting:sse", "open:sse"]);
+    assert.equal(server.heldUpgrades, 1); // the upgrade reached the hub and was left hanging
+    // Nothing refused the socket: only the timeout ended the wait (this poll adds up to 100 ms).
+    assert.ok(openedAfter >= connectTimeoutMs, `open on SSE after ${openedAfter} ms`);
+    assert.ok(openedAfter < connectTimeoutMs + 2000, `open on SSE after ${openedAfter} ms`);
+    const ids = await publishRange(server, "hang", 0, 20);
+    await waitCount(page, "hung", "hang", 20);
+    assert.deepEqual(await page.evaluate("results.hung.ids.hang"), ids);
   });
 });
 
@@ -163,6 +183,43 @@ Deno.test("pushwire.js surfaces a reset on WebSocket and iframe, then delivers w
       const resets = await page.evaluate<{ channel: string }[]>(`results.${name}.resets`);
       assert.equal(resets.length, 1, transport);
       assert.equal(resets[0]!.channel, channel);
+    }
+  });
+});
+
+Deno.test("pushwire.js on WebSocket and iframe reports a reset once across a server restart", async () => {
+  await withBrowser({}, async (server, page) => {
+    for (const transport of ["websocket", "iframe"] as const) {
+      const channel = `gap.${transport}`;
+      const name = `gap_${transport}`;
+      // A cursor of an earlier hub: what followed it is gone, and nothing is retained yet.
+      await page.evaluate(`(() => {
+        const r = results.${name} = { messages: { ${JSON.stringify(channel)}: [] }, resets: [],
+          states: [] };
+        const client = pushwire.createClient("/", { ...${
+        JSON.stringify({ ...FAST, transports: [transport] })
+      }, onStatus: (s) => r.states.push(s.state) });
+        client.subscribe(${JSON.stringify(channel)}, { after: "0-7",
+          onMessage: (m) => r.messages[${JSON.stringify(channel)}].push(m.data),
+          onReset: (e) => r.resets.push(e) });
+      })()`);
+      await page.waitFor(
+        `results.${name}.resets.length === 1 && results.${name}.states.at(-1) === "open"`,
+        `the reset on ${transport}`,
+      );
+      await server.stop();
+      await page.waitFor(`results.${name}.states.at(-1) !== "open"`, "the client to notice");
+      await publishRange(server, channel, 0, 3); // kept by the hub while its server is down
+      server.start();
+      await waitCount(page, name, channel, 3);
+      await publishRange(server, channel, 3, 6);
+      await waitCount(page, name, channel, 6);
+      await delay(200); // a late repeat would show
+      assert.deepEqual(
+        await page.evaluate(`results.${name}.messages[${JSON.stringify(channel)}]`),
+        [0, 1, 2, 3, 4, 5],
+      );
+      assert.equal(await page.evaluate(`results.${name}.resets.length`), 1, transport);
     }
   });
 });
@@ -196,7 +253,7 @@ Deno.test("pushwire.js reconnects at once when the browser comes back online, mi
   });
 });
 
-for (const transport of ["websocket", "sse", "iframe", "longpoll"] as const) {
+for (const transport of ["websocket", "sse", "iframe", "longpoll", "shortpoll"] as const) {
   Deno.test(`pushwire.js on ${transport} resumes two channels across a server restart: 3,000 messages once, in order`, async () => {
     await withBrowser({}, async (server, page) => {
       const channels = ["restart.a", "restart.b"];
@@ -208,12 +265,37 @@ for (const transport of ["websocket", "sse", "iframe", "longpoll"] as const) {
           for (const channel of channels) sent[channel]!.push(await server.publish(channel, i));
         }
       };
-      await publishBoth(0, 750);
-      await waitCount(page, "r", "restart.a", 100); // mid-stream: the rest is still on its way
-      await server.restart();
-      await publishBoth(750, 1500);
+      // Paced over about 1.5 s, so the stream is still flowing when the server stops; the
+      // hub is the test's own, so what is published while its server is down is kept.
+      const streaming = (async () => {
+        for (let i = 0; i < 750; i += 5) {
+          await publishBoth(i, i + 5);
+          await delay(10);
+        }
+      })();
+      try {
+        await waitCount(page, "r", "restart.a", 100);
+        await server.stop();
+        const received = await page.evaluate<Record<string, number>>(
+          "Object.fromEntries(Object.entries(results.r.ids).map(([c, ids]) => [c, ids.length]))",
+        );
+        for (const channel of channels) {
+          assert.ok(received[channel]! < 750, `${channel}: ${received[channel]} before the stop`);
+        }
+        assert.ok(received["restart.a"]! >= 100);
+        await page.waitFor(
+          `results.r.state !== "open"`,
+          "the client to notice the stop",
+          { timeoutMs: 15_000 },
+        );
+      } finally {
+        await streaming; // the rest of the 750 lands while the server is down
+      }
+      await publishBoth(750, 1000); // and one more batch before it comes back
+      server.start();
+      await publishBoth(1000, 1500);
       for (const channel of channels) await waitCount(page, "r", channel, 1500);
-      await new Promise((resolve) => setTimeout(resolve, 300)); // a late duplicate would show
+      await delay(300); // a late duplicate would show
       for (const channel of channels) {
         const ids = await page.evaluate<string[]>(`results.r.ids[${JSON.stringify(channel)}]`);
         assert.equal(ids.length, 1500, `${channel} count`);

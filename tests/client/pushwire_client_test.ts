@@ -152,6 +152,37 @@ Deno.test("PushwireClient retries at once when the browser comes back online", a
   c.close();
 });
 
+Deno.test("PushwireClient going offline before a connection opened keeps the backoff growing", async () => {
+  const env = new FakeEnvironment();
+  env.time = 60_000; // far past connectTimeoutMs since the clock's zero
+  env.randomValue = () => 0.999;
+  env.behaviour.set("sse", "fail");
+  env.reachable = false;
+  const statuses: ClientStatus[] = [];
+  const c = client(env, {
+    transports: ["sse"],
+    backoff: { baseMs: 100, capMs: 10_000 },
+    onStatus: (s) => statuses.push(s),
+  });
+  c.subscribe("news", { onMessage() {}, after: "e-1" });
+  await env.advance(350); // fails at once, after 100 and after 300 ms
+  env.behaviour.set("sse", "hang");
+  env.reachable = true;
+  await env.advance(400); // the fourth attempt hangs, never open
+  assert.equal(c.state, "connecting");
+  env.network(false);
+  const delays = statuses.filter((s) => s.state === "reconnecting").map((s) =>
+    Math.round(s.retryInMs!)
+  );
+  assert.deepEqual(delays, [100, 200, 400, 799]);
+  assert.equal(env.probes, 3); // offline is not the transport's fault: no probe, no fallback
+  env.network(true);
+  await settle();
+  assert.equal(c.state, "connecting");
+  assert.equal(env.last.name, "sse");
+  c.close();
+});
+
 Deno.test("PushwireClient surfaces a reset to onReset and keeps delivering", async () => {
   const env = new FakeEnvironment();
   const c = client(env, { transports: ["longpoll"] });
@@ -165,6 +196,55 @@ Deno.test("PushwireClient surfaces a reset to onReset and keeps delivering", asy
   env.last.host.reset("news", "e-50");
   env.last.host.message("news", message("news", 51));
   assert.deepEqual(events, ["reset news e-50", "message e-51"]);
+  c.close();
+});
+
+Deno.test("PushwireClient reports a reset once across a reconnect and skips no retained message", async () => {
+  const env = new FakeEnvironment();
+  const c = client(env, { transports: ["sse"] });
+  const events: string[] = [];
+  const sub = c.subscribe("news", {
+    after: "e-1",
+    onMessage: (m) => events.push(`message ${m.id}`),
+    onReset: (r) => events.push(`reset ${r.cursor}`),
+  });
+  await settle();
+  env.last.host.reset("news", "e-50"); // e-48..e-50 retained, still on their way
+  env.last.host.failed("stream cut before the retained messages");
+  assert.equal(sub.lastId, "e-1");
+  await env.advance(1000);
+  // Resumed where it stood, not at the reset's cursor: e-48..e-50 are asked for again.
+  assert.equal(env.last.addedAt.get("news"), "e-1");
+  env.last.host.reset("news", "e-50"); // the same loss, heard again
+  for (const n of [48, 49, 50]) env.last.host.message("news", message("news", n));
+  assert.deepEqual(events, ["reset e-50", "message e-48", "message e-49", "message e-50"]);
+  // Once a message was delivered, a reset is a new loss.
+  env.last.host.failed("dropped again");
+  await env.advance(1000);
+  assert.equal(env.last.addedAt.get("news"), "e-50");
+  env.last.host.reset("news", "e-80");
+  assert.deepEqual(events.slice(4), ["reset e-80"]);
+  c.close();
+});
+
+Deno.test("PushwireClient reports one reset per gap even when the hub moved on meanwhile", async () => {
+  const env = new FakeEnvironment();
+  const c = client(env, { transports: ["websocket"] });
+  const events: string[] = [];
+  c.subscribe("news", {
+    after: "e-1",
+    onMessage: (m) => events.push(`message ${m.id}`),
+    onReset: (r) => events.push(`reset ${r.cursor}`),
+  });
+  await settle();
+  env.last.host.reset("news", "e-50");
+  env.last.host.failed("socket closed");
+  await env.advance(1000);
+  // More was published (and maybe dropped) while down: still the gap after e-1, told once.
+  env.last.host.reset("news", "e-52");
+  env.last.host.message("news", message("news", 51));
+  env.last.host.message("news", message("news", 52));
+  assert.deepEqual(events, ["reset e-50", "message e-51", "message e-52"]);
   c.close();
 });
 
