@@ -26,6 +26,7 @@ import {
   OPCODE_PONG,
   OPCODE_TEXT,
 } from "./_constants.ts";
+import { ChunkQueue } from "./_chunk_queue.ts";
 import { decodeClosePayload, encodeClosePayload } from "./close.ts";
 import type { Frame, Role } from "./frame.ts";
 import { FrameDecoder } from "./frame_decoder.ts";
@@ -195,6 +196,11 @@ const encoder = new TextEncoder();
 /** Unmasked payloads up to this size are copied behind their header (one write); larger
  * ones are queued as a header chunk plus the caller's bytes (no copy). */
 const COPY_THRESHOLD = 16 * 1024;
+/** Decoded text pieces shorter than this (UTF-16 units) are batched: a string costs ~20
+ * bytes of heap whatever its length, and 1-byte fragments give 1-unit pieces. */
+const TEXT_BATCH_BELOW = 1024;
+/** Short pieces are joined into one string this many at a time. */
+const TEXT_BATCH_SIZE = 256;
 
 /**
  * One WebSocket connection, either role, after (or around) the opening handshake.
@@ -209,8 +215,10 @@ const COPY_THRESHOLD = 16 * 1024;
  * but dropped: no events and no pong, since nothing may follow our close frame.
  *
  * Limits: the decoder buffers at most one frame (`maxFrameSize`), a message in assembly at
- * most `maxMessageSize`. The outgoing queue has no limit of its own: the adapter watches
- * {@linkcode outgoingBytes} and applies its slow-consumer policy.
+ * most `maxMessageSize`; however finely the peer fragments it, small fragments are copied
+ * together rather than held one by one, so its bookkeeping stays a few percent of its size.
+ * The outgoing queue has no limit of its own: the adapter watches {@linkcode outgoingBytes}
+ * and applies its slow-consumer policy.
  *
  * @example An echo server loop
  * ```ts
@@ -259,9 +267,11 @@ export class WebSocketConnection {
   #messageCompressed = false;
   #messageSize = 0;
   /** Fragments of a binary or compressed message, joined once at the end. */
-  #chunks: Uint8Array[] = [];
+  readonly #chunks = new ChunkQueue();
   /** Decoded pieces of an uncompressed text message, joined once at the end. */
   #textParts: string[] = [];
+  /** Short pieces from this index of `#textParts` on are not yet batched. */
+  #textBatchStart = 0;
   #utf8: Utf8StreamDecoder | undefined;
 
   /**
@@ -651,8 +661,8 @@ export class WebSocketConnection {
       const utf8 = this.#utf8 ??= new Utf8StreamDecoder();
       const piece = fin ? utf8.end(payload) : utf8.push(payload);
       if (piece === undefined) return this.#fail(invalidUtf8());
-      if (piece !== "") this.#textParts.push(piece);
-    } else if (payload.length > 0) {
+      if (piece !== "") this.#addText(piece);
+    } else {
       this.#chunks.push(payload);
     }
     if (!fin) return undefined;
@@ -660,18 +670,35 @@ export class WebSocketConnection {
     if (text) {
       event = { type: "text", data: this.#textParts.join(""), compressed: false };
     } else if (this.#messageOpcode === OPCODE_TEXT) {
-      event = { type: "text", data: join(this.#chunks, size), compressed: true };
+      event = { type: "text", data: this.#chunks.takeAll(size), compressed: true };
     } else {
       event = {
         type: "binary",
-        data: join(this.#chunks, size),
+        data: this.#chunks.takeAll(size),
         compressed: this.#messageCompressed,
       };
     }
     this.#messageOpcode = 0;
-    this.#chunks = [];
     this.#textParts = [];
+    this.#textBatchStart = 0;
     return event;
+  }
+
+  /** Keeps one decoded piece; each short piece holds at least one payload byte, so batching
+   * them bounds the parts to about one per 256 bytes of text. */
+  #addText(piece: string): void {
+    const parts = this.#textParts;
+    parts.push(piece);
+    if (piece.length >= TEXT_BATCH_BELOW) {
+      // A long piece stays as it is: joining it early would copy it twice.
+      this.#textBatchStart = parts.length;
+    } else if (parts.length - this.#textBatchStart === TEXT_BATCH_SIZE) {
+      const start = this.#textBatchStart;
+      const batch = parts.slice(start).join("");
+      parts.length = start;
+      parts.push(batch);
+      this.#textBatchStart = parts.length;
+    }
   }
 
   #onControl(opcode: number, payload: Uint8Array): ConnectionEvent | undefined {
@@ -731,8 +758,9 @@ export class WebSocketConnection {
   #dropMessage(): void {
     if (this.#messageOpcode === 0) return;
     this.#messageOpcode = 0;
-    this.#chunks = [];
+    this.#chunks.clear();
     this.#textParts = [];
+    this.#textBatchStart = 0;
     this.#utf8?.reset();
   }
 }
@@ -753,18 +781,6 @@ function controlPayload(data: Uint8Array | string, kind: string): Uint8Array {
     );
   }
   return bytes;
-}
-
-/** Joins message fragments once, when the message is complete. */
-function join(chunks: Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }
 
 function reservedBits(detail: string): ProtocolError {

@@ -14,6 +14,7 @@ import {
   PAYLOAD_LENGTH_16,
   PAYLOAD_LENGTH_64,
 } from "./_constants.ts";
+import { ChunkQueue } from "./_chunk_queue.ts";
 import { xorRange } from "./_xor.ts";
 import type { Frame, Role } from "./frame.ts";
 import { type ProtocolError, protocolError, type ProtocolErrorCode } from "./protocol_error.ts";
@@ -61,7 +62,9 @@ type ParserState =
  * until it returns `undefined`. A payload that lies inside one received chunk is returned as a
  * zero-copy `subarray` view of that chunk (masked payloads are unmasked in place); a payload
  * spanning chunks is copied once into a buffer of its exact size. A view keeps its whole chunk
- * alive: `slice()` a small payload that is kept for long.
+ * alive: `slice()` a small payload that is kept for long. A chunk under 1 KiB that arrives
+ * while bytes are buffered is copied into a shared block instead, consecutive small chunks
+ * joining one, so a peer sending 1-byte segments costs time and memory linear in its bytes.
  *
  * Peer violations of RFC 6455 §5 become one `error` event carrying a stable code and the close
  * code to answer with; the decoder is then failed: `next()` returns `undefined` and `receive()`
@@ -102,7 +105,7 @@ export class FrameDecoder {
   // The head sits in its own field because nearly always it is the only chunk.
   #head: Uint8Array = EMPTY;
   #offset = 0;
-  readonly #tail: Uint8Array[] = [];
+  readonly #tail = new ChunkQueue();
   #buffered = 0;
 
   #state: ParserState = "header";
@@ -161,6 +164,7 @@ export class FrameDecoder {
    * Adds received bytes. The decoder takes ownership of `chunk`: masked payloads are unmasked
    * in place and frames may be views into it, so the caller must not reuse or change it (a
    * read loop must read into a fresh buffer each time). Ignored once the decoder has failed.
+   * A chunk under 1 KiB arriving while bytes are buffered is copied rather than kept.
    *
    * @param chunk The bytes that arrived.
    * @throws {TypeError} If `chunk` is not a Uint8Array.
@@ -387,7 +391,7 @@ export class FrameDecoder {
 
   /** Moves on to the next received chunk once the head is used up. */
   #nextChunk(): void {
-    this.#head = this.#tail.length > 0 ? this.#tail.shift()! : EMPTY;
+    this.#head = this.#tail.shift() ?? EMPTY;
     this.#offset = 0;
   }
 
@@ -395,7 +399,7 @@ export class FrameDecoder {
     this.#state = "failed";
     // Drop what is buffered: nothing after a protocol error will be decoded.
     this.#head = EMPTY;
-    this.#tail.length = 0;
+    this.#tail.clear();
     this.#offset = 0;
     this.#buffered = 0;
     return { type: "error", error: protocolError(code, closeCode, message) };

@@ -8,8 +8,10 @@ import {
   feedChunked,
   frame,
   hex,
+  KEY,
   utf8,
 } from "./_connection_helpers.ts";
+import { PROBE_SIZE, probeTinyPieces } from "./_tiny_pieces_heap.ts";
 
 const MiB = 1024 * 1024;
 const KiB = 1024;
@@ -112,3 +114,77 @@ Deno.test("WebSocketConnection counts compressed messages by their received byte
   );
   assertFailed(conn, events, 1009, "WS_ERR_MESSAGE_TOO_BIG");
 });
+
+/** The message as masked 1-byte fragments (7 bytes each), in one buffer. */
+function byteFragments(opcode: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(7 * payload.length);
+  for (let i = 0; i < payload.length; i++) {
+    const fin = i === payload.length - 1 ? 0x80 : 0;
+    out.set([fin | (i === 0 ? opcode : 0x0), 0x81, ...KEY, payload[i]! ^ KEY[0]!], 7 * i);
+  }
+  return out;
+}
+
+Deno.test("WebSocketConnection joins 1 MiB of binary sent as 1-byte fragments", () => {
+  const payload = Uint8Array.from({ length: MiB }, (_, i) => (i * 13) & 0xff);
+  const conn = connection();
+  const events = feedChunked(conn, byteFragments(0x2, payload), 64 * KiB);
+  assert.equal(events.length, 1);
+  assert.ok(events[0]!.type === "binary");
+  assert.deepEqual(events[0]!.data, payload);
+});
+
+Deno.test("WebSocketConnection joins 256 KiB of text sent as 1-byte fragments, characters split", () => {
+  // 1-, 2-, 3- and 4-byte characters, 19 bytes a unit.
+  const payload = utf8("pushwire µ€𝄞 ".repeat(Math.ceil(256 * KiB / 19)));
+  const conn = connection();
+  const events = feedChunked(conn, byteFragments(0x1, payload), 64 * KiB);
+  assert.equal(events.length, 1);
+  assert.ok(events[0]!.type === "text" && !events[0]!.compressed);
+  assert.equal(events[0]!.data, new TextDecoder().decode(payload));
+});
+
+Deno.test("WebSocketConnection joins text fragments alternating 2000 bytes and 300 of 1 byte", () => {
+  const payload = textOf(256 * KiB);
+  const frames: Uint8Array[] = [];
+  for (let at = 0, i = 0; at < payload.length; i++) {
+    const end = Math.min(at + (i % 301 === 0 ? 2000 : 1), payload.length);
+    const fin = end === payload.length;
+    frames.push(frame(at === 0 ? 0x1 : 0x0, payload.subarray(at, end), { fin }));
+    at = end;
+  }
+  const conn = connection();
+  const events = feedChunked(conn, concat(...frames), 64 * KiB);
+  assert.equal(events.length, 1);
+  assert.ok(events[0]!.type === "text" && !events[0]!.compressed);
+  assert.deepEqual(utf8(events[0]!.data), payload);
+});
+
+Deno.test("WebSocketConnection fails with 1007 at the 1-byte fragment that makes the text invalid", () => {
+  const conn = connection();
+  const valid = byteFragments(0x1, utf8("κόσμε ".repeat(10_000)));
+  // Everything but the final fragment: a long valid prefix, no verdict yet.
+  assert.deepEqual(feedChunked(conn, valid.subarray(0, valid.length - 7), 64 * KiB), []);
+  assert.deepEqual(feed(conn, frame(0x0, hex("ed"), { fin: false })), []);
+  // `ed a0` starts a surrogate: certainly invalid, long before the message ends.
+  const events = feed(conn, frame(0x0, hex("a0"), { fin: false }));
+  assertFailed(conn, events, 1007, "WS_ERR_INVALID_UTF8");
+});
+
+Deno.test("WebSocketConnection fails with 1009 at the 1-byte fragment that crosses maxMessageSize", () => {
+  const conn = connection({ maxMessageSize: 64 * KiB });
+  const wire = byteFragments(0x2, new Uint8Array(64 * KiB + 2));
+  // 65 536 fragments make exactly the limit: accepted, no verdict.
+  assert.deepEqual(feedChunked(conn, wire.subarray(0, 7 * 64 * KiB), 64 * KiB), []);
+  const events = feed(conn, wire.subarray(7 * 64 * KiB, 7 * (64 * KiB + 1)));
+  assertFailed(conn, events, 1009, "WS_ERR_MESSAGE_TOO_BIG");
+});
+
+for (const kind of ["binary", "text"] as const) {
+  Deno.test(`WebSocketConnection holds about 1 MiB, not one view per fragment, for 1 MiB of ${kind} in 1-byte fragments`, async () => {
+    const { heldBytes, correct } = await probeTinyPieces(kind);
+    assert.ok(correct);
+    // The payload itself is 1 MiB; one view per fragment held ~120 MB, one string ~10 MB.
+    assert.ok(heldBytes < 4 * PROBE_SIZE, `${heldBytes} bytes held`);
+  });
+}
