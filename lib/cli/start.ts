@@ -24,7 +24,7 @@
 import { Hub } from "../hub/hub.ts";
 import { hubError, isHubError } from "../hub/hub_error.ts";
 import { errorResponse } from "../server/_response.ts";
-import { isAllowed, tokenOf, verifyToken } from "../server/auth.ts";
+import { crossSiteCookieError, isAllowed, tokenOf, verifyToken } from "../server/auth.ts";
 import { demoPageRoute } from "../server/demo/demo_page.ts";
 import { createHubHandler, type HubHandlerOptions } from "../server/hub_handler.ts";
 import { Metrics } from "../server/metrics.ts";
@@ -173,10 +173,15 @@ function relayFallback(
 }
 
 /** With `--secret`, a relay subscription needs a token that may subscribe to the channel. */
-function relayAuthorizer(secret: string): (request: Request, channel: string) => Promise<boolean> {
+function relayAuthorizer(
+  secret: string,
+  trusted: readonly string[],
+): (request: Request, channel: string) => Promise<boolean> {
   return async (request, channel) => {
     const token = tokenOf(request);
     if (token === undefined) return false;
+    // Another site's page could otherwise subscribe its own relay id with the victim's cookie.
+    if (crossSiteCookieError(request, new URL(request.url), trusted) !== undefined) return false;
     const claims = await verifyToken(token, secret);
     return !isHubError(claims) && isAllowed(claims, "subscribe", channel);
   };
@@ -281,7 +286,9 @@ export async function main(args: readonly string[]): Promise<number> {
         },
         ...(relay === undefined ? {} : {
           fallback: relayFallback(createRelayHandler(relay, {
-            ...(options.secret === undefined ? {} : { authorize: relayAuthorizer(options.secret) }),
+            ...(options.secret === undefined
+              ? {}
+              : { authorize: relayAuthorizer(options.secret, options.allowOrigins) }),
           })),
         }),
       }),

@@ -225,3 +225,55 @@ export function tokenOf(request: Request, url: URL = new URL(request.url)): stri
   }
   return undefined;
 }
+
+/**
+ * Refuses a token that came only from the `pushwire_token` cookie on a request from another
+ * site: a page elsewhere can make the browser send a form POST or open a WebSocket with the
+ * victim's cookie attached (cross-site request forgery, cross-site WebSocket hijacking), but
+ * it cannot set the `Authorization` header or know the `?token=`. The request's own host and
+ * the origins in `trusted` are allowed; a request without `Origin` (not from a browser page,
+ * or a same-origin GET) is allowed.
+ *
+ * @param request The request (only its headers are read).
+ * @param url The request URL (`?token=` and the host the client addressed).
+ * @param trusted Origins allowed with credentials (`"*"` trusts none of them for cookies).
+ * @returns A 403 error when refused, else undefined.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { crossSiteCookieError } from "./auth.ts";
+ * const url = new URL("http://hub.example/channels/news");
+ * const forged = new Headers({ Cookie: "pushwire_token=t", Origin: "https://evil.example" });
+ * assert.equal(crossSiteCookieError({ headers: forged }, url, "*")?.status, 403);
+ * const own = new Headers({ Cookie: "pushwire_token=t", Origin: "http://hub.example" });
+ * assert.equal(crossSiteCookieError({ headers: own }, url, "*"), undefined);
+ * ```
+ */
+export function crossSiteCookieError(
+  request: { readonly headers: Headers },
+  url: URL,
+  trusted: "*" | readonly string[] | undefined,
+): HubError | undefined {
+  const headers = request.headers;
+  if (/^Bearer +[^ ]+ *$/i.test(headers.get("Authorization") ?? "")) return undefined;
+  if ((url.searchParams.get(TOKEN_PARAM) ?? "") !== "") return undefined;
+  const origin = headers.get("Origin");
+  if (origin === null) return undefined;
+  let host: string | undefined;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    host = undefined; // "null" (sandboxed pages, file:) and garbage: never the own host
+  }
+  // Hosts, not origins: behind a TLS-terminating proxy the URL says http while Origin says https.
+  if (host === url.host) return undefined;
+  if (trusted !== undefined && trusted !== "*" && trusted.includes(origin)) return undefined;
+  return hubError(
+    "HUB_ERR_FORBIDDEN",
+    403,
+    `Cannot authenticate: the token cookie is not accepted from origin "${
+      origin.slice(0, 100)
+    }" (send the token as Authorization: Bearer or ?token=)`,
+  );
+}

@@ -22,6 +22,7 @@ import { isChannelName } from "../hub/channel_name.ts";
 import type { Hub } from "../hub/hub.ts";
 import { type HubError, hubError } from "../hub/hub_error.ts";
 import {
+  crossSiteCookieError,
   importTokenKey,
   isAllowed,
   type TokenAction,
@@ -155,6 +156,8 @@ export function createHubHandler(hub: Hub, options: HubHandlerOptions = {}): Hub
     if (token === undefined) {
       return hubError("HUB_ERR_UNAUTHORIZED", 401, "Cannot authenticate: a token is required");
     }
+    const forged = crossSiteCookieError(request, url, cors.allowOrigins);
+    if (forged !== undefined) return forged;
     return await verifyToken(token, await key, now());
   }
 

@@ -96,3 +96,59 @@ Deno.test("With a secret, tokens from a header, a cookie or ?token= grant their 
     await t.close();
   }
 });
+
+Deno.test("With a secret, a cookie token is refused from another site's page, accepted from the hub's own", async () => {
+  const t = startHub({ secret: SECRET });
+  try {
+    const token = await signToken({ subscribe: ["news"], publish: ["news"] }, SECRET);
+    const cookie = `pushwire_token=${token}`;
+    const own = new URL(t.base).origin;
+    // A form POST from another site carries the cookie but cannot set a header: forgery.
+    const forged = await post(t.base, "/channels/news", "x", "text/plain", {
+      Cookie: cookie,
+      Origin: "https://evil.example",
+    });
+    assert.equal(forged.status, 403);
+    assert.equal((await forged.json()).code, "HUB_ERR_FORBIDDEN");
+    const sse = await fetch(`${t.base}/channels/news/events`, {
+      headers: { Cookie: cookie, Origin: "null" },
+    });
+    assert.equal(sse.status, 403);
+    await sse.body?.cancel();
+    assert.equal(t.hub.stats.published, 0);
+    for (
+      const headers of [
+        { Cookie: cookie, Origin: own } as Record<string, string>,
+        { Cookie: cookie }, // no Origin: not a cross-site page
+        { Authorization: `Bearer ${token}`, Origin: "https://evil.example" },
+      ]
+    ) {
+      const response = await post(t.base, "/channels/news", "ok", "text/plain", headers);
+      assert.equal(response.status, 201, JSON.stringify(headers));
+      await response.body?.cancel();
+    }
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("With a secret and --allow-origin, a listed origin may use the cookie", async () => {
+  const t = startHub({ secret: SECRET, allowOrigins: ["https://app.example"] });
+  try {
+    const token = await signToken({ publish: ["news"] }, SECRET);
+    const listed = await post(t.base, "/channels/news", "x", "text/plain", {
+      Cookie: `pushwire_token=${token}`,
+      Origin: "https://app.example",
+    });
+    assert.equal(listed.status, 201);
+    await listed.body?.cancel();
+    const other = await post(t.base, "/channels/news", "x", "text/plain", {
+      Cookie: `pushwire_token=${token}`,
+      Origin: "https://other.example",
+    });
+    assert.equal(other.status, 403);
+    await other.body?.cancel();
+  } finally {
+    await t.close();
+  }
+});

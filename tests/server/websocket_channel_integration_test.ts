@@ -151,6 +151,25 @@ Deno.test("channel WebSocket with a secret: 401 without token, 403 without grant
   }
 });
 
+Deno.test("channel WebSocket with a secret refuses a cookie token from another site's page (hijacking)", async () => {
+  const secret = "s3cret";
+  await using server = startWsHub({ secret });
+  const url = `${server.wsBase}/channels/room.1/ws`;
+  const reader = await signToken({ subscribe: ["room.*"] }, secret);
+  const headers = { Cookie: `pushwire_token=${reader}` };
+  assert.equal(
+    await refusedStatus(connect(url, { headers, origin: "https://evil.example" })),
+    403,
+  );
+  // The same cookie from the hub's own pages, or a token another site cannot know, works.
+  const own = await connect(url, { headers, origin: new URL(server.base).origin });
+  own.close(1000);
+  await own.closed;
+  const query = await connect(`${url}?token=${reader}`, { origin: "https://evil.example" });
+  query.close(1000);
+  await query.closed;
+});
+
 Deno.test("channel WebSocket refuses an origin outside --allow-origin with 403 before the handshake", async () => {
   await using server = startWsHub({ allowOrigins: ["https://good.example"] });
   const url = `${server.wsBase}/channels/o/ws`;

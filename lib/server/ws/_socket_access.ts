@@ -6,13 +6,22 @@ import type { Message } from "../../hub/message.ts";
 import { messageJson } from "../../hub/message.ts";
 import type { WebSocketRequest } from "../../websocket_io/endpoint.ts";
 import { PreparedMessage } from "../../websocket_io/prepared_message.ts";
-import { isAllowed, type TokenAction, type TokenClaims, tokenOf, verifyToken } from "../auth.ts";
+import {
+  crossSiteCookieError,
+  isAllowed,
+  type TokenAction,
+  type TokenClaims,
+  tokenOf,
+  verifyToken,
+} from "../auth.ts";
 import { muxMessageText } from "./mux_protocol.ts";
 
 /** How a socket is authenticated: no key (open hub) or an HS256 key. */
 export interface SocketAuth {
   readonly key: Promise<CryptoKey> | undefined;
   readonly now: () => number;
+  /** Origins trusted with the token cookie besides the request's own host. */
+  readonly trustedOrigins?: readonly string[] | undefined;
 }
 
 /**
@@ -31,6 +40,9 @@ export async function claimsOf(
   if (token === undefined) {
     return hubError("HUB_ERR_UNAUTHORIZED", 401, "Cannot authenticate: a token is required");
   }
+  // Cross-site WebSocket hijacking: another site's page opening a socket with the cookie.
+  const forged = crossSiteCookieError(request, url, auth.trustedOrigins);
+  if (forged !== undefined) return forged;
   return await verifyToken(token, await auth.key, auth.now());
 }
 

@@ -38,6 +38,12 @@ export interface ChannelSocketOptions {
   /** A key for HS256 tokens; undefined: no token required. */
   readonly key?: Promise<CryptoKey> | undefined;
   /**
+   * Origins of other sites whose pages may authenticate with the token cookie; a cookie
+   * token from any other site is refused (403). Tokens in `?token=` are always accepted.
+   * @default {[]}
+   */
+  readonly trustedOrigins?: readonly string[] | undefined;
+  /**
    * Replaces the token check when the caller authenticated the request already (the hub
    * handler's router): returns its claims, or a `HubError` to refuse with.
    */
@@ -115,7 +121,11 @@ export function channelSocketEndpoint(
   options: ChannelSocketOptions,
 ): Endpoint<string | Uint8Array, string | Uint8Array, ChannelSocketData> {
   const { metrics } = options;
-  const auth: SocketAuth = { key: options.key, now: options.now ?? Date.now };
+  const auth: SocketAuth = {
+    key: options.key,
+    now: options.now ?? Date.now,
+    trustedOrigins: options.trustedOrigins,
+  };
   const openTimeout = options.openTimeout ?? 20_000;
   const queue = options.subscriberQueue;
   const framing = {

@@ -47,6 +47,12 @@ export interface MuxSocketOptions {
   /** A key for HS256 tokens; undefined: no token required. */
   readonly key?: Promise<CryptoKey> | undefined;
   /**
+   * Origins of other sites whose pages may authenticate with the token cookie; a cookie
+   * token from any other site is refused (403). Tokens in `?token=` are always accepted.
+   * @default {[]}
+   */
+  readonly trustedOrigins?: readonly string[] | undefined;
+  /**
    * The publish limit, in bytes; frames may be this plus 64 KiB (over it: close 1009).
    * @default {1048576}
    */
@@ -128,7 +134,7 @@ export function muxSocketEndpoint(
 ): Endpoint<string | Uint8Array, string | Uint8Array, MuxSocketData> {
   const { metrics } = options;
   const now = options.now ?? Date.now;
-  const auth: SocketAuth = { key: options.key, now };
+  const auth: SocketAuth = { key: options.key, now, trustedOrigins: options.trustedOrigins };
   const maxChannels = options.maxChannels ?? 100;
   if (!Number.isSafeInteger(maxChannels) || maxChannels < 1) {
     throw new RangeError("Cannot create /ws endpoint: maxChannels must be a positive integer");

@@ -118,6 +118,7 @@ export function createWebSocketRoutes(
   const common = {
     metrics,
     key,
+    trustedOrigins: allowedOrigins,
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
     ...(options.subscriberQueue === undefined ? {} : { subscriberQueue: options.subscriberQueue }),
     ...(options.now === undefined ? {} : { now: options.now }),
