@@ -7,7 +7,7 @@
  * | `DELETE /relay/{id}/channels/{ch}` (or `POST ...?_method=DELETE`) | `204` |
  * | `GET /relay/{id}` | `200 {"id","state":"open"/"closed","reason"?,"channels":{ch: cursor}}`: where each channel stands; kept after a close |
  *
- * Refusals are `{"error": CODE, "message": TEXT}` with the status listed for each
+ * Refusals are `{"error": TEXT, "code": CODE}` (the shape of every hub error) with the status listed for each
  * `RelayRequestErrorCode`; an unknown id is `404 RELAY_ERR_UNKNOWN_ID`.
  *
  * @module
@@ -35,7 +35,7 @@ function json(status: number, body: unknown): Response {
 }
 
 function refuse(error: RelayRequestError, headers?: Record<string, string>): Response {
-  return new Response(JSON.stringify({ error: error.code, message: error.message }), {
+  return new Response(JSON.stringify({ error: error.message, code: error.code }), {
     status: error.status,
     headers: { ...HEADERS, ...headers },
   });

@@ -93,8 +93,11 @@ export function listenRelay(relay: Relay, options: RelayListenerOptions): RelayL
     cores.add(core);
     try {
       socket.setNoDelay(true);
+      // The relay never reads data, so on a quiet channel only TCP keep-alive finds a client
+      // that vanished without a FIN (a dropped network) and frees its connection.
+      socket.setKeepAlive(true);
     } catch {
-      // Not fatal: only latency.
+      // Not fatal: only latency and dead-peer detection.
     }
     let closed = false;
     const closeSocket = () => {

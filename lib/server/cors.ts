@@ -11,7 +11,7 @@
  */
 
 /** Headers a preflight allows: what the transports and the browser client send. */
-export const CORS_ALLOWED_HEADERS = "Content-Type, Authorization, Last-Event-ID";
+export const CORS_ALLOWED_HEADERS = "Content-Type, Authorization, Last-Event-ID, Cache-Control";
 /** Methods a preflight allows. */
 export const CORS_ALLOWED_METHODS = "GET, POST, OPTIONS";
 /** Default seconds a browser may cache a preflight. */

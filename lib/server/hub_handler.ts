@@ -111,6 +111,18 @@ function methodNotAllowed(method: string, allow: string): HubError {
   return hubError("HUB_ERR_METHOD_NOT_ALLOWED", 405, `Cannot route: ${method} is not ${allow}`);
 }
 
+/** Adds the CORS headers a mounted handler did not set itself, so every answer carries them. */
+function withCors(response: Response, cors: Headers): Response {
+  try {
+    for (const [name, value] of cors) {
+      if (!response.headers.has(name)) response.headers.set(name, value);
+    }
+  } catch {
+    // Immutable headers (a response passed through from fetch): left as they are.
+  }
+  return response;
+}
+
 /**
  * Creates the router of every hub transport.
  *
@@ -256,7 +268,9 @@ export function createHubHandler(hub: Hub, options: HubHandlerOptions = {}): Hub
         );
         return new Response(path === "/healthz" ? "ok" : metrics.render(), { headers: out });
       }
-      if (options.fallback !== undefined) return await options.fallback(request, info);
+      if (options.fallback !== undefined) {
+        return withCors(await options.fallback(request, info), headers);
+      }
       await request.body?.cancel().catch(() => {});
       return errorResponse(notFound(path), headers);
     } catch {

@@ -33,11 +33,19 @@ export const IFRAME_PADDING_BYTES = 4096;
  * import { isCallbackName } from "./iframe_script.ts";
  * assert.ok(isCallbackName("app.onMessage"));
  * assert.ok(!isCallbackName("alert(1)"));
+ * assert.ok(!isCallbackName("parent.constructor.constructor"));
  * ```
  */
 export function isCallbackName(name: string): boolean {
-  return name.length <= MAX_CALLBACK_LENGTH && CALLBACK_PATTERN.test(name);
+  return name.length <= MAX_CALLBACK_LENGTH && CALLBACK_PATTERN.test(name) &&
+    !name.split(".").some((part) => UNSAFE_SEGMENTS.has(part));
 }
+
+/**
+ * Path segments that reach the `Function` constructor or rewrite prototypes
+ * (`x.constructor.constructor` is `Function`): refused even though they are identifiers.
+ */
+const UNSAFE_SEGMENTS: ReadonlySet<string> = new Set(["constructor", "prototype", "__proto__"]);
 
 const UNSAFE = /[<>&\u2028\u2029]/g;
 const ESCAPES: Record<string, string> = {

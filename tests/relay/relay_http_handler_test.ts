@@ -62,7 +62,7 @@ Deno.test("RelayHandler answers 404 for unknown or malformed ids", async () => {
   ) {
     const r = await call("POST", path);
     assert.equal(r.status, 404, path);
-    assert.equal(r.body.error, "RELAY_ERR_UNKNOWN_ID");
+    assert.equal(r.body.code, "RELAY_ERR_UNKNOWN_ID");
   }
   assert.equal((await call("DELETE", "/relay/AAAAAAAAAAAAAAAAAAAAAA/channels/c")).status, 404);
   assert.equal((await call("GET", "/relay/AAAAAAAAAAAAAAAAAAAAAA")).status, 404);
@@ -73,7 +73,7 @@ Deno.test("RelayHandler answers 400 for a bad channel name", async () => {
   const { hub, conn, call } = setup();
   const r = await call("POST", `/relay/${conn.id}/channels/bad%20name`);
   assert.equal(r.status, 400);
-  assert.equal(r.body.error, "RELAY_ERR_BAD_CHANNEL");
+  assert.equal(r.body.code, "RELAY_ERR_BAD_CHANNEL");
   await hub.close();
 });
 
@@ -87,7 +87,7 @@ Deno.test("RelayHandler answers 405 with Allow for other methods and 404 for oth
   assert.equal(post.allow, "GET, HEAD");
   const other = await call("GET", `/relay/${conn.id}/elsewhere`);
   assert.equal(other.status, 404);
-  assert.equal(other.body.error, "RELAY_ERR_NOT_FOUND");
+  assert.equal(other.body.code, "RELAY_ERR_NOT_FOUND");
   await hub.close();
 });
 

@@ -111,7 +111,7 @@ Deno.test("Relay answers 404 for an unknown relay id", async () => {
   try {
     const sub = await subscribe(fx.httpBase, "AAAAAAAAAAAAAAAAAAAAAA", "news");
     assert.equal(sub.status, 404);
-    assert.equal(sub.body.error, "RELAY_ERR_UNKNOWN_ID");
+    assert.equal(sub.body.code, "RELAY_ERR_UNKNOWN_ID");
     const bogus = await subscribe(fx.httpBase, "not-an-id", "news");
     assert.equal(bogus.status, 404);
   } finally {

@@ -28,7 +28,7 @@ Deno.test("preflightResponse allows the transports' request headers and caches",
   assert.equal(response.status, 204);
   assert.equal(
     response.headers.get("Access-Control-Allow-Headers"),
-    "Content-Type, Authorization, Last-Event-ID",
+    "Content-Type, Authorization, Last-Event-ID, Cache-Control",
   );
   assert.equal(response.headers.get("Access-Control-Allow-Methods"), "GET, POST, OPTIONS");
   assert.equal(response.headers.get("Access-Control-Max-Age"), "60");

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { MemoryBroker } from "../../lib/hub/memory_broker.ts";
 import { post, startHub } from "./_harness.ts";
+import { Hub } from "../../lib/hub/hub.ts";
+import { createHubHandler } from "../../lib/server/hub_handler.ts";
 
 Deno.test("GET /healthz answers 200 ok", async () => {
   const t = startHub();
@@ -147,5 +149,22 @@ Deno.test("A failing broker answers 503 with Retry-After, not a crash", async ()
     await polled.body?.cancel();
   } finally {
     await t.close();
+  }
+});
+
+Deno.test("createHubHandler adds its CORS headers to what a mounted fallback answers", async () => {
+  const hub = new Hub();
+  try {
+    const handler = createHubHandler(hub, {
+      fallback: () => Promise.resolve(new Response("mine", { status: 404 })),
+    });
+    const response = await handler(
+      new Request("http://hub/relay/x", { headers: { Origin: "http://a.test" } }),
+    );
+    assert.equal(response.status, 404);
+    assert.equal(await response.text(), "mine");
+    assert.equal(response.headers.get("Access-Control-Allow-Origin"), "*");
+  } finally {
+    await hub.close();
   }
 });

@@ -37,3 +37,10 @@ Deno.test("iframeScript calls parent.CALLBACK and refuses an unsafe callback", (
   assert.equal(iframeScript("a.b", "1"), "<script>parent.a.b(1);</script>\n");
   assert.throws(() => iframeScript("alert(1)//", "1"), TypeError);
 });
+
+Deno.test("isCallbackName refuses paths through constructor, prototype and __proto__", () => {
+  for (const name of ["a.constructor.constructor", "constructor", "x.prototype.y", "__proto__.z"]) {
+    assert.equal(isCallbackName(name), false, name);
+  }
+  assert.equal(isCallbackName("parent.app.onMessage"), true);
+});
