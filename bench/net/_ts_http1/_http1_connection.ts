@@ -2,7 +2,7 @@
 // Content-Length and chunked request bodies, streamed responses, and the hand-off of
 // `Upgrade: websocket` requests with their raw connection. I/O adapter: the head parser
 // and the chunked decoder are sans-I/O; timers live in the server (one sweeper for all).
-import { ChunkedDecoder } from "./_chunked_decoder.ts";
+import { ChunkedDecoder } from "../../../lib/net/_chunked_decoder.ts";
 import { type HeadEvent, HeadParser, type ParsedRequestHead } from "./_head_parser.ts";
 import {
   encodeLatin1,
