@@ -1,6 +1,7 @@
 // A throwaway `redis-server` for tests: free port on 127.0.0.1, fresh temp dir, no RDB
 // snapshots; optional AOF with fsync on every write (so a kill loses nothing acknowledged).
-// Fails (does not skip) when redis-server is not installed.
+// Fails (does not skip) when redis-server is not installed. Also a TCP proxy to it, to cut one
+// node off from Redis while others stay connected.
 
 /** Options of {@linkcode startRedis}. */
 export interface RedisServerOptions {
@@ -108,4 +109,93 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
       await Deno.remove(dir, { recursive: true });
     },
   };
+}
+
+/** A TCP proxy in front of a test Redis: one node connects through it and can be cut off. */
+export interface RedisProxy {
+  /** `redis://127.0.0.1:PORT` of the proxy. */
+  readonly url: string;
+  /** Drops every proxied connection and refuses new ones until `heal`. */
+  cut(): Promise<void>;
+  /** Accepts connections again, on the same port. */
+  heal(): void;
+  /** Cuts for good. */
+  stop(): Promise<void>;
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // already closed by the other direction
+  }
+}
+
+async function forward(from: Deno.Conn, to: Deno.Conn): Promise<void> {
+  const buffer = new Uint8Array(64 * 1024);
+  try {
+    for (;;) {
+      const n = await from.read(buffer);
+      if (n === null) break;
+      for (let at = 0; at < n;) at += await to.write(buffer.subarray(at, n));
+    }
+  } catch {
+    // closed by cut(), or by the other direction
+  }
+  closeQuietly(from);
+  closeQuietly(to);
+}
+
+/** Starts a proxy to `server`'s port. */
+export function startRedisProxy(server: RedisServer): RedisProxy {
+  const port = freePort();
+  let listener: Deno.Listener | undefined;
+  const conns = new Set<Deno.Conn>();
+  const tasks = new Set<Promise<void>>();
+  const track = (task: Promise<void>) => {
+    tasks.add(task);
+    task.finally(() => tasks.delete(task));
+  };
+  let generation = 0;
+  const serve = async (client: Deno.Conn) => {
+    const accepted = generation;
+    let upstream: Deno.Conn;
+    try {
+      upstream = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    } catch {
+      closeQuietly(client);
+      return;
+    }
+    if (accepted !== generation) { // cut while connecting
+      closeQuietly(client);
+      closeQuietly(upstream);
+      return;
+    }
+    conns.add(client);
+    conns.add(upstream);
+    await Promise.all([forward(client, upstream), forward(upstream, client)]);
+    conns.delete(client);
+    conns.delete(upstream);
+  };
+  const heal = () => {
+    if (listener !== undefined) return;
+    const accepting = Deno.listen({ hostname: "127.0.0.1", port });
+    listener = accepting;
+    track((async () => {
+      try {
+        for await (const client of accepting) track(serve(client));
+      } catch {
+        // closed by cut()
+      }
+    })());
+  };
+  const cut = async () => {
+    generation++;
+    listener?.close();
+    listener = undefined;
+    for (const conn of conns) closeQuietly(conn);
+    while (tasks.size > 0) await Promise.all([...tasks]);
+  };
+  heal();
+  return { url: `redis://127.0.0.1:${port}`, cut, heal, stop: cut };
 }

@@ -1,6 +1,7 @@
 // The one Lua script of the Redis broker: a stream's metadata and the entries after a cursor,
 // read atomically in one round trip (a trim between two commands would make `reset` wrong).
 // XINFO runs server-side so its full first/last entries never cross the wire.
+import { compareStreamIds, ZERO_ID } from "./_redis_id.ts";
 
 /**
  * KEYS[1] = stream; ARGV[1] = XRANGE start (`(ID` exclusive, `-` for all, `` for none);
@@ -54,4 +55,19 @@ export function decodeStreamState(reply: unknown): StreamState {
     throw new TypeError("Cannot read stream: unexpected script reply");
   }
   return { exists: true, lastId, firstId, added, length, entries: entries as RawEntry[] };
+}
+
+/**
+ * Whether entries after `id` may be missing from the stream `state` describes: the `reset`
+ * rule of a history read, also how a node checks its own fan-out position after a reconnect.
+ * True when the stream is gone (unless `id` is `0-0`), when `id` is ahead of it (a lost and
+ * re-created stream), or when `id` precedes the first retained entry and either entries were
+ * trimmed or `id` is not `0-0` (only `0-0` legitimately precedes a stream's first entry).
+ * Conservative at the exact trim boundary: Redis 7.0 does not record trimmed ids.
+ */
+export function isLostAfter(state: StreamState, id: string): boolean {
+  if (!state.exists) return id !== ZERO_ID;
+  if (compareStreamIds(id, state.lastId) > 0) return true;
+  const first = state.length === 0 ? state.lastId : state.firstId;
+  return compareStreamIds(id, first) < 0 && (state.added > state.length || id !== ZERO_ID);
 }

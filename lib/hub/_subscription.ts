@@ -58,9 +58,7 @@ export class SubscriptionImpl implements Subscription {
   push(message: Message): boolean {
     if (this.#closeReason !== undefined) return false;
     if (!this.#queue.push(message, messageSize(message))) {
-      this.#closeReason = "slow_consumer";
-      this.#detach();
-      this.#notify();
+      this.end("slow_consumer");
       return false;
     }
     if (this.#started) this.#notify();
@@ -78,6 +76,17 @@ export class SubscriptionImpl implements Subscription {
     const compare = this.#hooks.compareIds;
     this.#queue.dropWhile((message) => compare(message.id, cursor) <= 0);
     this.#started = true;
+    this.#notify();
+  }
+
+  /**
+   * Stops live delivery with `reason`; what is already queued is still handed out (it precedes
+   * whatever was missed, so the cursor stays exact), then the iteration ends.
+   */
+  end(reason: SubscriptionCloseReason): void {
+    if (this.#closeReason !== undefined) return;
+    this.#closeReason = reason;
+    this.#detach();
     this.#notify();
   }
 

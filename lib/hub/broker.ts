@@ -42,12 +42,22 @@ export interface ReadResult {
 export type MessageListener = (message: Message) => void;
 
 /**
+ * Called by the broker when it cannot prove that the next message it hands a channel's
+ * listeners directly follows the last one it handed them (a networked store restarted without
+ * persistence, or trimmed messages this node had not received yet). Listeners then go on from
+ * the channel's newest message; `read` from their last id tells what was lost (`reset`).
+ * Must not throw.
+ */
+export type GapListener = () => void;
+
+/**
  * A message store with ordered per-channel ids and change notification.
  *
  * Contract every implementation keeps:
  * - `publish` resolves with the stored message after every listener of the channel on this
  *   node has been called with it (so a waiter subscribed first never misses it);
- * - listeners see each channel's messages in id order, each once;
+ * - listeners see each channel's messages in id order, each once, none skipped unless the
+ *   channel's `onGap` was called before the first message after the skip;
  * - `read` never throws on client input: a cursor it cannot parse is a `HubError`
  *   (`HUB_ERR_INVALID_CURSOR`, 400).
  */
@@ -61,8 +71,12 @@ export interface Broker {
   read(channel: string, after?: string): Promise<ReadResult | HubError>;
   /** The cursor that resumes right after the channel's newest message. */
   position(channel: string): Promise<string>;
-  /** Calls `listener` with every message published on `channel` from now on. */
-  subscribe(channel: string, listener: MessageListener): Promise<() => void>;
+  /**
+   * Calls `listener` with every message published on `channel` from now on, and `onGap` when
+   * continuity is lost (see {@linkcode GapListener}). A broker that cannot lose continuity
+   * (`MemoryBroker`) never calls `onGap`.
+   */
+  subscribe(channel: string, listener: MessageListener, onGap?: GapListener): Promise<() => void>;
   /**
    * Orders two ids of the same channel, both issued by this broker: negative when `a` comes
    * first, 0 when equal, positive when `a` comes later.

@@ -4,9 +4,14 @@
  * relay) talks to the hub, never to the broker.
  *
  * The hub subscribes to the broker once per channel that has local subscribers or waiters,
- * and unsubscribes when the last one leaves. It drives the pure cores (`WaiterQueue`,
- * `SubscriberQueue`) with one timer: the earliest long-poll deadline. No other timer, no
- * `Deno.*`: the hub runs unchanged in any runtime with `setTimeout`.
+ * and unsubscribes when the last one leaves. When the broker reports a gap on a channel (it
+ * cannot prove that no message was skipped), the hub ends that channel's subscriptions with
+ * `gap`, their cursors intact, and has its long polls read again: every client then resumes
+ * by cursor through the history read, which says `reset` when something was lost.
+ *
+ * It drives the pure cores (`WaiterQueue`, `SubscriberQueue`) with one timer: the earliest
+ * long-poll deadline. No other timer, no `Deno.*`: the hub runs unchanged in any runtime with
+ * `setTimeout`.
  *
  * @module
  */
@@ -68,6 +73,8 @@ export interface HubStats {
   readonly dropped: number;
   /** Subscriptions disconnected for falling behind. */
   readonly slowConsumers: number;
+  /** Gaps the broker reported on a channel with local subscribers or waiters. */
+  readonly gaps: number;
   /** Open subscriptions. */
   readonly subscribers: number;
   /** Waiting long-poll requests. */
@@ -151,6 +158,7 @@ export class Hub {
   #published = 0;
   #dropped = 0;
   #slowConsumers = 0;
+  #gaps = 0;
   #subscribers = 0;
   #closed = false;
 
@@ -167,6 +175,7 @@ export class Hub {
       published: this.#published,
       dropped: this.#dropped,
       slowConsumers: this.#slowConsumers,
+      gaps: this.#gaps,
       subscribers: this.#subscribers,
       waiters: this.#waiters.size,
       channels: this.#channels.size,
@@ -272,7 +281,8 @@ export class Hub {
   /**
    * Subscribes to `channel`. With `after`, retained messages after it come first (preceded by
    * a `reset` event when some were dropped); without, only messages published from now on.
-   * Resolves with a `HubError` for a malformed cursor.
+   * Resolves with a `HubError` for a malformed cursor. It ends with `closeReason` `gap` when
+   * the broker loses continuity on the channel: resume from its `cursor`.
    */
   async subscribe(
     channel: string,
@@ -353,7 +363,11 @@ export class Hub {
         released: false,
         subscribers: new Set(),
       };
-      created.ready = this.broker.subscribe(channel, (message) => this.#fanOut(created, message))
+      created.ready = this.broker.subscribe(
+        channel,
+        (message) => this.#fanOut(created, message),
+        () => this.#gap(created),
+      )
         .then((unsubscribe) => {
           if (created.released) unsubscribe();
           else created.unsubscribe = unsubscribe;
@@ -381,6 +395,22 @@ export class Hub {
   #fanOut(entry: ChannelEntry, message: Message): void {
     entry.version++;
     for (const subscription of entry.subscribers) subscription.push(message);
+    if (this.#waiters.countFor(entry.channel) > 0) {
+      this.#wake(entry.channel, this.#waiters.takeChannel(entry.channel));
+      this.#schedule();
+    }
+  }
+
+  /**
+   * The broker cannot vouch for what follows the last message it delivered: live subscriptions
+   * end (after what they already queued, which precedes the gap), and waiters read again, so
+   * every client goes through the history read, which reports any loss as `reset`.
+   */
+  #gap(entry: ChannelEntry): void {
+    if (entry.released || this.#closed) return;
+    this.#gaps++;
+    entry.version++; // a `wait` between its read and parking reads again
+    for (const subscription of [...entry.subscribers]) subscription.end("gap");
     if (this.#waiters.countFor(entry.channel) > 0) {
       this.#wake(entry.channel, this.#waiters.takeChannel(entry.channel));
       this.#schedule();

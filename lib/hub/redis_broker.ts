@@ -14,6 +14,12 @@
  *   polling: an idle node issues one `XREAD` per `blockMs`. After a Redis restart or outage the
  *   loop reconnects and reads on from the last delivered ids: per-channel order, each message
  *   once, nothing skipped that Redis still holds.
+ * - **Gaps**: before reading on after a reconnect or a failed read (and before delivering a
+ *   batch so full that trimming may have overtaken this node), the loop checks with the read
+ *   script that the stream still holds everything after each channel's last delivered id. When
+ *   it cannot (Redis restarted without persistence, or more than `maxMessages` were published
+ *   while this node was cut off), it calls the channel's `onGap` before delivering anything
+ *   newer, and goes on from the stream's newest id.
  * - **Read**: one Lua script reads the stream's metadata and the entries after a cursor
  *   atomically. `reset` is set when the cursor precedes the first retained entry and entries
  *   were trimmed or the stream was re-created (conservative at the exact trim boundary: a
@@ -29,12 +35,13 @@
  */
 import { Redis } from "npm:ioredis@5.11.1";
 import { createHash } from "node:crypto";
-import type { Broker, MessageListener, PublishInput, ReadResult } from "./broker.ts";
+import type { Broker, GapListener, MessageListener, PublishInput, ReadResult } from "./broker.ts";
 import { type HubError, hubError } from "./hub_error.ts";
 import type { Message } from "./message.ts";
 import { compareStreamIds, isStreamId, streamIdTime, ZERO_ID } from "./_redis_id.ts";
 import {
   decodeStreamState,
+  isLostAfter,
   type RawEntry,
   READ_SCRIPT,
   type StreamState,
@@ -42,7 +49,7 @@ import {
 
 // This file is its own entry point (the Redis client stays out of `hub/mod.ts`): the types
 // its API names are re-exported so the entry documents completely.
-export type { Broker, MessageListener, PublishInput, ReadResult } from "./broker.ts";
+export type { Broker, GapListener, MessageListener, PublishInput, ReadResult } from "./broker.ts";
 export type { HubError, HubErrorCode } from "./hub_error.ts";
 export type { Message } from "./message.ts";
 
@@ -94,13 +101,23 @@ export interface RedisBrokerOptions {
   readonly deliveryWaitMs?: number;
 }
 
+interface Listener {
+  readonly message: MessageListener;
+  readonly gap: GapListener | undefined;
+}
+
 interface ChannelState {
   /** Id of the last entry delivered to this node's listeners. */
   last: string;
   /** False until `last` is known (the stream's newest id at subscribe time). */
   started: boolean;
+  /**
+   * The fan-out connection's incarnation on which the stream was seen to hold everything after
+   * `last`; -1 when unproven. The loop reads only channels proven on its current connection.
+   */
+  proven: number;
   ready: Promise<void>;
-  readonly listeners: Set<MessageListener>;
+  readonly listeners: Set<Listener>;
   /** Publishes of this node waiting for their message to reach the listeners. */
   readonly pending: { id: string; resolve: () => void }[];
 }
@@ -199,6 +216,8 @@ export class RedisBroker implements Broker {
   readonly #maintained = new Map<string, number>();
   readonly #maintainMs: number;
   #closed = false;
+  /** Counts the fan-out connection's (re)connects: a new one may face a restarted Redis. */
+  #incarnation = 0;
   #loop: Promise<void> | undefined;
   readonly #pauses = new Set<() => void>();
   #lastError: Error | undefined;
@@ -241,7 +260,10 @@ export class RedisBroker implements Broker {
       connection.on("error", (error: Error) => this.#lastError = error);
       connection.connect().catch(() => {}); // retried by retryStrategy
     }
-    this.#blocking.on("ready", () => this.#endPauses());
+    this.#blocking.on("ready", () => {
+      this.#incarnation++;
+      this.#endPauses();
+    });
     this.#wakeKey = `${this.#prefix}wake:${crypto.randomUUID()}`;
   }
 
@@ -340,18 +362,15 @@ export class RedisBroker implements Broker {
       // Ahead of the stream: an id of a stream that was lost. Start over from what is there.
       const all = await this.#state(channel, "-");
       if (!all.exists) return result([], ZERO_ID, true);
-      await this.#catchUp(channel, undefined, all.entries);
+      await this.#catchUp(channel, undefined, all);
       return result(decodeEntries(channel, all.entries), all.lastId, true);
     }
-    await this.#catchUp(channel, after, state.entries);
+    await this.#catchUp(channel, after, state);
     const messages = decodeEntries(channel, state.entries);
     if (after === undefined) return result(messages, state.lastId, false);
-    // Before the first retained entry: lost when entries were trimmed, or when the stream was
-    // re-created (expired, or a Redis without persistence restarted): only `0-0` precedes a
-    // stream's first entry legitimately.
-    const trimmed = state.added > state.length;
-    const lost = compareStreamIds(after, state.length === 0 ? state.lastId : state.firstId) < 0 &&
-      (trimmed || after !== ZERO_ID);
+    // Before the first retained entry: trimmed, or a re-created stream (expired, or a Redis
+    // without persistence restarted).
+    const lost = isLostAfter(state, after);
     return result(messages, lost ? state.lastId : after, lost);
   }
 
@@ -368,21 +387,31 @@ export class RedisBroker implements Broker {
 
   /**
    * Calls `listener` with every message of `channel` added after this call resolves, from any
-   * node; rejects when Redis is unreachable.
+   * node, and `onGap` before the first message after a stretch this node cannot prove it
+   * received (see {@linkcode GapListener}); rejects when Redis is unreachable.
    */
-  async subscribe(channel: string, listener: MessageListener): Promise<() => void> {
+  async subscribe(
+    channel: string,
+    listener: MessageListener,
+    onGap?: GapListener,
+  ): Promise<() => void> {
     this.#checkOpen("subscribe");
     let state = this.#channels.get(channel);
     if (state === undefined) {
       const created: ChannelState = {
         last: ZERO_ID,
         started: false,
+        proven: -1,
         ready: Promise.resolve(),
         listeners: new Set(),
         pending: [],
       };
+      // The starting id needs no proof, but it must come from the Redis the loop reads: it
+      // does unless the fan-out connection was down or reconnected around the request.
+      const incarnation = this.#blocking.status === "ready" ? this.#incarnation : -1;
       created.ready = this.#lastId(channel).then((last) => {
         created.last = last;
+        created.proven = incarnation === this.#incarnation ? incarnation : -1;
         created.started = true;
         this.#wake();
       });
@@ -390,9 +419,10 @@ export class RedisBroker implements Broker {
       this.#channels.set(channel, state);
       this.#loop ??= this.#readLoop();
     }
-    state.listeners.add(listener);
+    const entry: Listener = { message: listener, gap: onGap };
+    state.listeners.add(entry);
     const remove = () => {
-      state.listeners.delete(listener);
+      state.listeners.delete(entry);
       if (state.listeners.size > 0 || this.#channels.get(channel) !== state) return;
       this.#channels.delete(channel);
       for (const pending of state.pending.splice(0)) pending.resolve();
@@ -476,18 +506,23 @@ export class RedisBroker implements Broker {
    * Keeps the memory broker's invariant that a read never shows an entry this node's listeners
    * have not been called with: otherwise the hub, having read history up to X, would get the
    * live copy of X later and deliver it twice. Entries read contiguously from the listeners'
-   * position are delivered at once; otherwise this waits for the fan-out loop.
+   * position are delivered at once; otherwise this waits for the fan-out loop (which also
+   * decides about a gap: entries after a hole must not reach listeners unannounced).
    */
   async #catchUp(
     channel: string,
     after: string | undefined,
-    entries: readonly RawEntry[],
+    state: StreamState,
   ): Promise<void> {
     const local = this.#channels.get(channel);
+    const entries = state.exists ? state.entries : [];
     const newest = entries[entries.length - 1]?.[0];
     if (local === undefined || !local.started || newest === undefined) return;
     if (compareStreamIds(newest, local.last) <= 0) return;
-    if (after !== undefined && compareStreamIds(after, local.last) <= 0) {
+    if (
+      after !== undefined && compareStreamIds(after, local.last) <= 0 &&
+      !isLostAfter(state, local.last)
+    ) {
       this.#deliver(channel, entries); // contiguous from `after`: skips what was delivered
       return;
     }
@@ -521,6 +556,7 @@ export class RedisBroker implements Broker {
 
   /** Waits `ms`, or less when the blocking connection becomes ready or the broker closes. */
   #pause(ms: number): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -539,10 +575,23 @@ export class RedisBroker implements Broker {
   async #readLoop(): Promise<void> {
     let failures = 0;
     while (!this.#closed) {
+      if (this.#blocking.status !== "ready") {
+        await this.#pause(1000); // ends early on reconnect
+        continue;
+      }
+      const incarnation = this.#incarnation;
+      const unproven = [...this.#channels].filter(([, state]) =>
+        state.started && state.proven !== incarnation
+      );
+      if (unproven.length > 0 && !await this.#prove(unproven, incarnation)) {
+        failures++;
+        await this.#pause(Math.min(1000, 25 * 2 ** Math.min(failures, 6)));
+        continue;
+      }
       const keys = [this.#wakeKey];
       const ids = [this.#wakeLast];
       for (const [channel, state] of this.#channels) {
-        if (!state.started) continue;
+        if (!state.started || state.proven !== incarnation) continue; // proven next turn
         keys.push(this.#prefix + channel);
         ids.push(state.last);
       }
@@ -561,20 +610,81 @@ export class RedisBroker implements Broker {
         failures = 0;
       } catch {
         if (this.#closed) break;
-        // Disconnected: wait for the reconnect (or at most a second), then read on from the
-        // last delivered ids.
+        // Disconnected or timed out: whatever happened meanwhile (a restart, trimming) is
+        // checked before reading on from the last delivered ids.
+        for (const state of this.#channels.values()) state.proven = -1;
         failures++;
         await this.#pause(Math.min(1000, 25 * 2 ** Math.min(failures, 6)));
         continue;
       }
-      if (!Array.isArray(reply)) continue; // timed out
+      if (!Array.isArray(reply) || this.#incarnation !== incarnation) continue;
+      const batches: [string, RawEntry[]][] = [];
       for (const [key, entries] of reply as [string, RawEntry[]][]) {
         if (key === this.#wakeKey) {
           const last = entries[entries.length - 1];
           if (last !== undefined) this.#wakeLast = last[0];
-          continue;
+        } else {
+          batches.push([key.slice(this.#prefix.length), entries]);
         }
-        this.#deliver(key.slice(this.#prefix.length), entries);
+      }
+      // At least `maxMessages` new entries: this node is so far behind that trimming may have
+      // passed its position, and XREAD would resume from the oldest retained entry unnoticed.
+      const behind = Math.min(this.#maxBatch, this.#maxMessages);
+      const suspect: [string, ChannelState][] = [];
+      for (const [channel, entries] of batches) {
+        const state = this.#channels.get(channel);
+        if (state !== undefined && entries.length >= behind) suspect.push([channel, state]);
+      }
+      if (suspect.length > 0 && !await this.#prove(suspect, incarnation)) continue;
+      // After a gap `last` is the stream's newest id: #deliver skips the batch read before it.
+      for (const [channel, entries] of batches) {
+        if (this.#channels.get(channel)?.proven === incarnation) this.#deliver(channel, entries);
+      }
+    }
+  }
+
+  /**
+   * Checks with the read script that each stream still holds everything after the channel's
+   * last delivered id, and reports a gap where it cannot. False when Redis did not answer, or
+   * the fan-out connection reconnected meanwhile (the caller tries again).
+   */
+  async #prove(channels: [string, ChannelState][], incarnation: number): Promise<boolean> {
+    const from = channels.map(([, state]) => state.last);
+    let streams: StreamState[];
+    try {
+      // Concurrent calls share one pipelined write.
+      streams = await Promise.all(channels.map(([channel]) => this.#state(channel, "")));
+    } catch {
+      return false;
+    }
+    if (this.#closed || this.#incarnation !== incarnation) return false;
+    for (let i = 0; i < channels.length; i++) {
+      const [channel, state] = channels[i]!;
+      if (this.#channels.get(channel) !== state) continue; // unsubscribed meanwhile
+      if (state.last !== from[i]) {
+        state.proven = -1; // a read delivered meanwhile: this reply may be older, check again
+        continue;
+      }
+      const stream = streams[i]!;
+      if (isLostAfter(stream, state.last)) {
+        this.#gap(state, stream.exists ? stream.lastId : ZERO_ID);
+      }
+      state.proven = incarnation;
+    }
+    return true;
+  }
+
+  /** Reports a gap to the channel's listeners; fan-out goes on after `newest`. */
+  #gap(state: ChannelState, newest: string): void {
+    state.last = newest;
+    // What these publishes waited for will not be delivered as such: the listeners hear of
+    // the gap instead.
+    for (const pending of state.pending.splice(0)) pending.resolve();
+    for (const listener of [...state.listeners]) {
+      try {
+        listener.gap?.();
+      } catch {
+        // A listener must not throw (see GapListener); one that does cannot stop the others.
       }
     }
   }
@@ -590,7 +700,7 @@ export class RedisBroker implements Broker {
       if (message === undefined) continue;
       for (const listener of state.listeners) {
         try {
-          listener(message);
+          listener.message(message);
         } catch {
           // A listener must not throw (see MessageListener); one that does cannot stop the others.
         }

@@ -17,9 +17,13 @@ export type SubscriptionEvent =
 
 /**
  * Why a subscription ended: `closed` by its consumer (or its abort signal), `slow_consumer`
- * when its queue overflowed (see `SubscriberQueue`), `hub_closed` when the hub shut down.
+ * when its queue overflowed (see `SubscriberQueue`), `hub_closed` when the hub shut down,
+ * `gap` when the broker could not prove that no message of the channel was skipped (a Redis
+ * restart without persistence, or a node cut off while history was trimmed past it). After
+ * `slow_consumer` and `gap` what was already queued is still yielded; in every case `cursor`
+ * resumes exactly, and a resume from it starts with `reset` when messages were lost.
  */
-export type SubscriptionCloseReason = "closed" | "slow_consumer" | "hub_closed";
+export type SubscriptionCloseReason = "closed" | "slow_consumer" | "hub_closed" | "gap";
 
 /**
  * A live subscription. Iterate it with `for await`; the loop ends when the subscription

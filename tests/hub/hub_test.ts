@@ -3,6 +3,7 @@ import { Hub } from "../../lib/hub/hub.ts";
 import { MemoryBroker } from "../../lib/hub/memory_broker.ts";
 import type { ReadResult } from "../../lib/hub/broker.ts";
 import type { HubError } from "../../lib/hub/hub_error.ts";
+import type { Message } from "../../lib/hub/message.ts";
 import type { Subscription, SubscriptionEvent } from "../../lib/hub/subscription.ts";
 
 function sub(result: Subscription | HubError): Subscription {
@@ -206,4 +207,94 @@ Deno.test("Hub.close ends subscriptions and answers waiters", async () => {
   assert.equal(subscription.closeReason, "hub_closed");
   assert.deepEqual(ok(await waiting).messages, []);
   await assert.rejects(hub.publish("c", 1), TypeError);
+});
+
+/** A memory broker whose gaps a test triggers, and whose reads say `reset` after one. */
+class GapBroker extends MemoryBroker {
+  readonly #gaps = new Map<string, Set<() => void>>();
+  readonly #lost = new Set<string>();
+
+  override subscribe(
+    channel: string,
+    listener: (message: Message) => void,
+    onGap?: () => void,
+  ): Promise<() => void> {
+    const gaps = this.#gaps.get(channel) ?? new Set();
+    this.#gaps.set(channel, gaps);
+    const gap = onGap ?? (() => {});
+    gaps.add(gap);
+    return super.subscribe(channel, listener).then((off) => () => {
+      gaps.delete(gap);
+      off();
+    });
+  }
+
+  override read(channel: string, after?: string): Promise<ReadResult | HubError> {
+    return super.read(channel, after).then((result) =>
+      result.type === "messages" && this.#lost.has(channel) && after !== undefined
+        ? { ...result, reset: true }
+        : result
+    );
+  }
+
+  /** Reports a gap on `channel`; later reads of it say `reset`. */
+  gap(channel: string): void {
+    this.#lost.add(channel);
+    for (const gap of this.#gaps.get(channel) ?? []) gap();
+  }
+}
+
+Deno.test("Hub ends a channel's subscriptions on a broker gap, after what they queued, cursor intact", async () => {
+  const broker = new GapBroker({ epoch: "g" });
+  const hub = new Hub({ broker });
+  const subscription = sub(await hub.subscribe("c"));
+  const other = sub(await hub.subscribe("d"));
+  await hub.publish("c", 1);
+  await hub.publish("c", 2);
+  broker.gap("c");
+  assert.equal(subscription.closeReason, "gap");
+  assert.equal(hub.stats.gaps, 1);
+  assert.equal(hub.stats.subscribers, 1); // out of the fan-out at once
+  await hub.publish("c", 3); // after the gap: not delivered live
+  // The messages queued before the gap precede it: still delivered, then the iteration ends.
+  assert.deepEqual(dataOf(await take(subscription, 10)), [1, 2]);
+  assert.equal((await subscription.next()).done, true);
+  assert.equal(subscription.cursor, "g-2");
+  // Resuming from the cursor goes through history, which tells what was lost.
+  const resumed = sub(await hub.subscribe("c", { after: subscription.cursor }));
+  assert.deepEqual(dataOf(await take(resumed, 2)), ["reset:g-3", 3]);
+  assert.equal(other.closeReason, undefined);
+  resumed.close();
+  other.close();
+  await hub.close();
+});
+
+Deno.test("Hub answers long polls parked on a channel with a gap by reading again", async () => {
+  const broker = new GapBroker({ epoch: "g" });
+  const hub = new Hub({ broker });
+  const cursor = await hub.position("c");
+  const waiting = hub.wait("c", cursor, { timeoutMs: 60_000 });
+  const elsewhere = hub.wait("d", cursor, { timeoutMs: 60_000 });
+  while (hub.stats.waiters < 2) await new Promise((r) => setTimeout(r, 1));
+  broker.gap("c");
+  const result = ok(await waiting);
+  assert.equal(result.reset, true);
+  assert.equal(hub.stats.waiters, 1); // the other channel's waiter stays
+  await hub.close();
+  assert.deepEqual(ok(await elsewhere).messages, []);
+});
+
+Deno.test("Hub parks a long poll again when the read after a gap finds nothing lost", async () => {
+  const broker = new GapBroker({ epoch: "g" });
+  const read = broker.read.bind(broker);
+  broker.read = (channel, after) => read(channel, after).then((r) => ({ ...r, reset: false }));
+  const hub = new Hub({ broker });
+  const cursor = await hub.position("c");
+  const waiting = hub.wait("c", cursor, { timeoutMs: 60_000 });
+  while (hub.stats.waiters === 0) await new Promise((r) => setTimeout(r, 1));
+  broker.gap("c");
+  while (hub.stats.waiters === 0) await new Promise((r) => setTimeout(r, 1));
+  await hub.publish("c", "x");
+  assert.deepEqual(ok(await waiting).messages.map((m) => m.data), ["x"]);
+  await hub.close();
 });

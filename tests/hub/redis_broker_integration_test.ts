@@ -1,8 +1,59 @@
 import assert from "node:assert/strict";
 import { Redis } from "npm:ioredis@5.11.1";
+import { Hub } from "../../lib/hub/hub.ts";
 import { RedisBroker } from "../../lib/hub/redis_broker.ts";
 import type { Message } from "../../lib/hub/message.ts";
-import { startRedis } from "../_redis.ts";
+import type { Subscription, SubscriptionEvent } from "../../lib/hub/subscription.ts";
+import { startRedis, startRedisProxy } from "../_redis.ts";
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+/** `promise`, or a rejection after `ms`. */
+async function within<T>(promise: Promise<T>, what: string, ms = 10_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Timed out waiting for ${what}`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Publishes, retrying while the broker is reconnecting (bounded). */
+async function publishRetrying(broker: RedisBroker, channel: string, data: unknown) {
+  for (let i = 0; i < 250; i++) {
+    try {
+      return await broker.publish({ channel, data });
+    } catch {
+      await sleep(20);
+    }
+  }
+  throw new Error("publish kept failing");
+}
+
+/** Every event until the subscription ends (bounded). */
+async function drain(subscription: Subscription): Promise<SubscriptionEvent[]> {
+  const events: SubscriptionEvent[] = [];
+  for (;;) {
+    const next = await within(subscription.next(), "the subscription to end");
+    if (next.done) return events;
+    events.push(next.value);
+  }
+}
 
 Deno.test("RedisBroker publishes, reads back and notifies a listener", async () => {
   const redis = await startRedis();
@@ -120,7 +171,8 @@ Deno.test("RedisBroker rejects publishes while Redis is down and catches up afte
   const b = await RedisBroker.connect({ url: redis.url });
   try {
     const seen: number[] = [];
-    const off = await b.subscribe("s", (m) => seen.push(m.data as number));
+    let gaps = 0;
+    const off = await b.subscribe("s", (m) => seen.push(m.data as number), () => gaps++);
     const acknowledged: number[] = [];
     for (let i = 0; i < 5; i++) {
       await a.publish({ channel: "s", data: i });
@@ -145,6 +197,7 @@ Deno.test("RedisBroker rejects publishes while Redis is down and catches up afte
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     assert.deepEqual(seen, acknowledged);
+    assert.equal(gaps, 0, "with AOF nothing was lost: no gap");
     const history = await b.read("s");
     assert.ok(history.type === "messages");
     assert.deepEqual(history.messages.map((m) => m.data), acknowledged);
@@ -247,6 +300,148 @@ Deno.test("RedisBroker applies the age limit: old entries are trimmed, an idle c
     assert.ok(fromZero.type === "messages" && !fromZero.reset);
   } finally {
     await broker.close();
+    await redis.stop();
+  }
+});
+
+Deno.test("RedisBroker reports a gap after a Redis restart without persistence, before any newer message", async () => {
+  const redis = await startRedis();
+  const a = await RedisBroker.connect({ url: redis.url });
+  const b = await RedisBroker.connect({ url: redis.url, blockMs: 1000 });
+  try {
+    const events: string[] = [];
+    let last = "";
+    const off = await b.subscribe("g", (m) => {
+      events.push(`${m.data}`);
+      last = m.id;
+    }, () => events.push("gap"));
+    for (let i = 0; i < 3; i++) await a.publish({ channel: "g", data: i });
+    await until(() => events.length === 3, "the first messages");
+    const cursor = last;
+    await redis.restart(); // SIGKILL, no AOF: the stream is gone
+    // Published on the new, empty Redis as soon as a's connection is back: b must not hand it
+    // over as if it followed message 2.
+    await publishRetrying(a, "g", "early");
+    await until(() => events.includes("gap"), "the gap", 15_000);
+    assert.deepEqual(events.slice(0, 4), ["0", "1", "2", "gap"]);
+    // After the gap, fan-out goes on from the new stream.
+    await a.publish({ channel: "g", data: "late" });
+    await until(() => events.at(-1) === "late", "a message after the gap");
+    assert.equal(events.filter((e) => e === "gap").length, 1);
+    assert.ok(events.slice(4).every((e) => e === "early" || e === "late"), events.join());
+    // The node's last delivered id before the gap reads as a reset, with what is retained.
+    const resumed = await b.read("g", cursor);
+    assert.ok(resumed.type === "messages" && resumed.reset);
+    assert.deepEqual(resumed.messages.map((m) => m.data), ["early", "late"]);
+    off();
+  } finally {
+    await a.close();
+    await b.close();
+    await redis.stop();
+  }
+});
+
+Deno.test("RedisBroker reports a gap when more than maxMessages were published while only this node was cut off", async () => {
+  const redis = await startRedis();
+  const proxy = startRedisProxy(redis);
+  const a = await RedisBroker.connect({ url: redis.url, maxMessages: 10 });
+  const b = await RedisBroker.connect({ url: proxy.url, maxMessages: 10, blockMs: 1000 });
+  try {
+    const events: string[] = [];
+    let last = "";
+    const off = await b.subscribe("cut", (m) => {
+      events.push(`${m.data}`);
+      last = m.id;
+    }, () => events.push("gap"));
+    for (let i = 0; i < 3; i++) await a.publish({ channel: "cut", data: i });
+    await until(() => events.length === 3, "the first messages");
+    const cursor = last;
+    await proxy.cut();
+    for (let i = 3; i < 300; i++) await a.publish({ channel: "cut", data: i }); // trims past b
+    proxy.heal();
+    await until(() => events.includes("gap"), "the gap", 15_000);
+    assert.deepEqual(events, ["0", "1", "2", "gap"]); // nothing of the rest, as if contiguous
+    await a.publish({ channel: "cut", data: "after" });
+    await until(() => events.at(-1) === "after", "a message after the gap");
+    assert.equal(events.length, 5);
+    const resumed = await b.read("cut", cursor);
+    assert.ok(resumed.type === "messages" && resumed.reset);
+    assert.equal(resumed.messages.at(-1)?.data, "after");
+    off();
+  } finally {
+    await a.close();
+    await b.close();
+    await proxy.stop();
+    await redis.stop();
+  }
+});
+
+Deno.test("RedisBroker catches a briefly cut-off node up exactly, with no gap, when history still covers it", async () => {
+  const redis = await startRedis();
+  const proxy = startRedisProxy(redis);
+  const a = await RedisBroker.connect({ url: redis.url, maxMessages: 100 });
+  const b = await RedisBroker.connect({ url: proxy.url, maxMessages: 100, blockMs: 1000 });
+  try {
+    const seen: number[] = [];
+    let gaps = 0;
+    const off = await b.subscribe("brief", (m) => seen.push(m.data as number), () => gaps++);
+    for (let i = 0; i < 3; i++) await a.publish({ channel: "brief", data: i });
+    await until(() => seen.length === 3, "the first messages");
+    await proxy.cut();
+    for (let i = 3; i < 50; i++) await a.publish({ channel: "brief", data: i });
+    proxy.heal();
+    await until(() => seen.length === 50, "the catch-up", 15_000);
+    assert.deepEqual(seen, [...Array(50).keys()]);
+    assert.equal(gaps, 0);
+    off();
+  } finally {
+    await a.close();
+    await b.close();
+    await proxy.stop();
+    await redis.stop();
+  }
+});
+
+Deno.test("A hub on Redis ends a live subscription with gap on a restart without persistence; its cursor resumes with reset", async () => {
+  const redis = await startRedis();
+  const a = await RedisBroker.connect({ url: redis.url });
+  const hub = new Hub({ broker: await RedisBroker.connect({ url: redis.url, blockMs: 1000 }) });
+  try {
+    const subscribed = await hub.subscribe("h");
+    assert.ok(subscribed.type === "subscription");
+    const subscription = subscribed;
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await a.publish({ channel: "h", data: i })).id);
+    for (let i = 0; i < 3; i++) {
+      const next = await within(subscription.next(), "a live message");
+      assert.ok(!next.done && next.value.type === "message");
+    }
+    // A long poll parked at the same position is answered as soon as the gap is known.
+    const waiting = hub.wait("h", ids[2], { timeoutMs: 60_000 });
+    await until(() => hub.stats.waiters === 1, "the parked long poll");
+    await redis.restart();
+    await publishRetrying(a, "h", "new");
+    assert.deepEqual(await drain(subscription), []); // ends: does not go on silently
+    assert.equal(subscription.closeReason, "gap");
+    assert.equal(subscription.cursor, ids[2]);
+    assert.equal(hub.stats.gaps, 1);
+    const polled = await within(waiting, "the long poll");
+    assert.ok(polled.type === "messages" && polled.reset);
+    const read = await hub.read("h", subscription.cursor);
+    assert.ok(read.type === "messages" && read.reset);
+    assert.deepEqual(read.messages.map((m) => m.data), ["new"]);
+    const resumed = await hub.subscribe("h", { after: subscription.cursor });
+    assert.ok(resumed.type === "subscription");
+    const first = await within(resumed.next(), "the reset");
+    assert.ok(!first.done && first.value.type === "reset");
+    const second = await within(resumed.next(), "the retained message");
+    assert.ok(
+      !second.done && second.value.type === "message" && second.value.message.data === "new",
+    );
+    resumed.close();
+  } finally {
+    await hub.close();
+    await a.close();
     await redis.stop();
   }
 });

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { RedisBroker } from "../../lib/hub/redis_broker.ts";
 import { compareStreamIds, isStreamId, streamIdTime } from "../../lib/hub/_redis_id.ts";
-import { decodeStreamState } from "../../lib/hub/_redis_script.ts";
+import { decodeStreamState, isLostAfter, type StreamState } from "../../lib/hub/_redis_script.ts";
 
 Deno.test("isStreamId accepts complete u64 ids and refuses the rest", () => {
   for (
@@ -59,6 +59,32 @@ Deno.test("decodeStreamState decodes a missing and an existing stream and refuse
   });
   assert.throws(() => decodeStreamState("OK"), TypeError);
   assert.throws(() => decodeStreamState([1, 5, "3-0", 7, 2, []]), TypeError);
+});
+
+Deno.test("isLostAfter applies the reset rule: gone, ahead, or before the first entry of a trimmed or re-created stream", () => {
+  const stream = (firstId: string, lastId: string, added: number, length: number): StreamState => ({
+    exists: true,
+    firstId,
+    lastId,
+    added,
+    length,
+    entries: [],
+  });
+  assert.equal(isLostAfter({ exists: false }, "0-0"), false); // never written
+  assert.equal(isLostAfter({ exists: false }, "5-0"), true); // expired or lost
+  const untrimmed = stream("3-0", "9-0", 4, 4);
+  assert.equal(isLostAfter(untrimmed, "0-0"), false);
+  assert.equal(isLostAfter(untrimmed, "3-0"), false);
+  assert.equal(isLostAfter(untrimmed, "9-0"), false);
+  assert.equal(isLostAfter(untrimmed, "2-0"), true); // re-created: an id of the old stream
+  assert.equal(isLostAfter(untrimmed, "10-0"), true); // ahead: a lost stream's id
+  const trimmed = stream("7-0", "9-0", 9, 3);
+  assert.equal(isLostAfter(trimmed, "0-0"), true);
+  assert.equal(isLostAfter(trimmed, "6-0"), true); // conservative at the boundary
+  assert.equal(isLostAfter(trimmed, "7-0"), false);
+  const emptied = stream("0-0", "9-0", 9, 0); // every entry trimmed
+  assert.equal(isLostAfter(emptied, "8-0"), true);
+  assert.equal(isLostAfter(emptied, "9-0"), false);
 });
 
 Deno.test("RedisBroker refuses bad options before connecting", () => {

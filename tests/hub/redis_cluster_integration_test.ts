@@ -1,6 +1,7 @@
 // Three pushwire nodes (hub handlers on 127.0.0.1:0, each with its own RedisBroker) on one
 // throwaway redis-server: publishes on one node reach subscribers on the others over SSE,
-// WebSocket, long poll, short poll and iframe, exactly once and in order, across a node kill and a Redis restart.
+// WebSocket, long poll, short poll and iframe, exactly once and in order, across a node kill and a Redis restart;
+// a Redis restart that loses data ends every stream, and clients resuming by cursor are told.
 import assert from "node:assert/strict";
 import { Hub } from "../../lib/hub/hub.ts";
 import { RedisBroker } from "../../lib/hub/redis_broker.ts";
@@ -151,6 +152,7 @@ class WsClient {
   readonly received: unknown[] = [];
   lastId: string | undefined;
   resets = 0;
+  closeCode: number | undefined;
   #socket: WebSocket | undefined;
   #closed: Promise<void> = Promise.resolve();
 
@@ -162,7 +164,12 @@ class WsClient {
     }`;
     const socket = new WebSocket(url);
     this.#socket = socket;
-    this.#closed = new Promise((resolve) => socket.addEventListener("close", () => resolve()));
+    this.#closed = new Promise((resolve) =>
+      socket.addEventListener("close", (event) => {
+        this.closeCode = event.code;
+        resolve();
+      })
+    );
     socket.addEventListener("message", (event) => {
       const message = JSON.parse(event.data as string);
       if (message.reset === true) this.resets++;
@@ -381,7 +388,56 @@ Deno.test("Three Redis nodes: a Redis restart mid-stream loses no acknowledged p
     assert.deepEqual(socket.received, expected);
     assert.deepEqual(await longPoll, expected);
     assert.equal(sse.resets, 0);
+    assert.equal(b.hub.stats.gaps + c.hub.stats.gaps, 0, "with AOF nothing was lost: no gap");
   } finally {
+    await socket.close();
+    await sse.close();
+    for (const node of nodes) await node.kill();
+    await redis.stop();
+  }
+});
+
+Deno.test("Three Redis nodes: a Redis restart without persistence ends SSE, WebSocket and iframe streams; resumed by cursor they get reset", async () => {
+  const redis = await startRedis(); // no AOF: the restart empties every stream
+  const nodes = await startCluster(redis);
+  const [a, b, c] = nodes as [Node, Node, Node];
+  const sse = new SseClient();
+  const socket = new WsClient();
+  const iframeAbort = new AbortController();
+  const timer = setTimeout(() => iframeAbort.abort(), 20_000);
+  try {
+    await sse.connect(b, "gap", "0-0");
+    await socket.connect(c, "gap", "0-0");
+    const iframe = iframeAll(c, "gap", "0-0", Infinity, iframeAbort.signal);
+    for (const i of expected.slice(0, N / 2)) assert.equal(await publish(a, "gap", i), 201);
+    await until(() => sse.received.length >= N / 2, "SSE messages");
+    await until(() => socket.received.length >= N / 2, "WebSocket messages");
+    // A long poll parked at the newest id is answered once the gap is known, not at its timeout.
+    const parked = fetch(`${c.base}/channels/gap/longpoll?after=${sse.lastId}&timeout=20`);
+    await until(() => c.hub.stats.waiters === 1, "the parked long poll");
+    await redis.restart();
+    // Every stream ends instead of going on silently after the lost messages.
+    await sse.ended();
+    await socket.ended();
+    assert.equal(socket.closeCode, 1013);
+    assert.deepEqual(await iframe, expected.slice(0, N / 2)); // the stream ended
+    const polled = await parked;
+    assert.equal(polled.status, 200);
+    assert.equal((await polled.json()).reset, true);
+    assert.ok(b.hub.stats.gaps >= 1 && c.hub.stats.gaps >= 1);
+    for (const i of expected.slice(N / 2)) await publishRetrying(a, "gap", i);
+    // Resuming from their last ids, the clients learn of the loss, then get what is retained.
+    await sse.connect(b, "gap");
+    await socket.connect(c, "gap");
+    await until(() => sse.received.length >= N, "SSE messages after the resume");
+    await until(() => socket.received.length >= N, "WebSocket messages after the resume");
+    assert.deepEqual(sse.received, expected);
+    assert.deepEqual(socket.received, expected);
+    assert.equal(sse.resets, 1);
+    assert.equal(socket.resets, 1);
+  } finally {
+    clearTimeout(timer);
+    iframeAbort.abort();
     await socket.close();
     await sse.close();
     for (const node of nodes) await node.kill();
