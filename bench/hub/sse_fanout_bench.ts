@@ -1,5 +1,5 @@
-// SSE fan-out over loopback HTTP: 1,000 subscribers of one channel, 100 messages published
-// in-process per iteration, done when every subscriber has read every event. The hub's
+// SSE fan-out over loopback HTTP: 1,000 subscribers of one channel, 10 messages (MESSAGES)
+// published in-process per iteration, done when every subscriber has read every event. The hub's
 // GET /channels/{ch}/events against the floor peer (Deno.serve streams, one pre-encoded
 // chunk enqueued to every controller: no ids, history, queues or subscriptions) in one group.
 import { Hub } from "../../lib/hub/hub.ts";
