@@ -24,18 +24,24 @@ async function* sourceFiles(dir: string): AsyncGenerator<string> {
 const SPECIFIER =
   /(?:import|export)[^"'`;]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|import\s+["']([^"']+)["']/g;
 
-/** Returns every module specifier a source file imports or re-exports. */
+/**
+ * Returns every module specifier a source file imports or re-exports. Whole-line `//`
+ * comments are skipped: they may quote other languages (a WebAssembly text module's
+ * `(import "kernel" "memory")`); JSDoc blocks are kept, so doc examples are checked too.
+ */
 export function specifiersOf(source: string): string[] {
   const out: string[] = [];
+  source = source.replace(/^[ \t]*\/\/.*$/gm, "");
   for (const m of source.matchAll(SPECIFIER)) out.push((m[1] ?? m[2] ?? m[3])!);
   return out;
 }
 
 Deno.test("specifiersOf finds static, re-export, side-effect and dynamic imports", () => {
   const found = specifiersOf(
-    `import a from "npm:ws";\nexport * from "./x.ts";\nimport "jsr:@std/foo";\nawait import("https://x");`,
+    `import a from "npm:ws";\nexport * from "./x.ts";\nimport "jsr:@std/foo";\nawait import("https://x");\n` +
+      `  // (import "kernel" "memory")\nconst u = "https://y"; // import "npm:z"`,
   );
-  assert.deepEqual(found, ["npm:ws", "./x.ts", "jsr:@std/foo", "https://x"]);
+  assert.deepEqual(found, ["npm:ws", "./x.ts", "jsr:@std/foo", "https://x", "npm:z"]);
 });
 
 Deno.test("lib/ and mod.ts import only relative paths and node: built-ins", async () => {

@@ -6,9 +6,20 @@
 // [header, payload] and, with readOnly: false, masks the caller's payload in place;
 // encodeFrame returns one buffer and leaves the payload untouched (masked while copied);
 // encodeFrameHeader is the unmasked no-copy path, the same work as ws's unmasked frame().
+//
+// The "into" cases write into one reused write buffer, filled frame after frame and started
+// over when full, as the session's write batches are: encodeFrameInto puts the header and the
+// (masked) payload there, encodeFrameHeaderInto only the header. Like ws's [header, data],
+// their output is ready for the socket write, and they allocate nothing.
 import { Buffer } from "node:buffer";
 import { Sender } from "npm:ws@8";
-import { encodeFrame, encodeFrameHeader } from "../../lib/websocket/frame_encoder.ts";
+import {
+  encodedFrameLength,
+  encodeFrame,
+  encodeFrameHeader,
+  encodeFrameHeaderInto,
+  encodeFrameInto,
+} from "../../lib/websocket/frame_encoder.ts";
 
 const SIZES: [string, number][] = [
   ["2 B", 2],
@@ -22,9 +33,18 @@ const MASKED = { mask: true } as const;
 const WS_MASKED = { fin: true, opcode: 0x2, mask: true, readOnly: false, rsv1: false };
 const WS_UNMASKED = { fin: true, opcode: 0x2, mask: false, readOnly: false, rsv1: false };
 
+/** A write buffer of at least 128 KiB (the session's batch size) that holds a whole frame. */
+function writeBuffer(size: number): { buffer: Uint8Array; end: number } {
+  return { buffer: new Uint8Array(Math.max(128 * 1024, encodedFrameLength(size, true))), end: 0 };
+}
+
 for (const [label, size] of SIZES) {
   const payload = new Uint8Array(size).map((_, i) => i & 0xff);
   const theirs = Buffer.from(payload);
+  const batch = writeBuffer(size);
+  const masked = encodedFrameLength(size, true);
+  const unmasked = encodedFrameLength(size);
+  const header = unmasked - size;
 
   {
     const group = `encode ${label} masked`;
@@ -44,6 +64,14 @@ for (const [label, size] of SIZES) {
       fn() {
         const frame = encodeFrame(0x2, payload, MASKED);
         if (frame.length < size) throw new Error("no frame");
+      },
+    });
+    Deno.bench({
+      name: `encodeFrameInto (write buffer): ${name}`,
+      group,
+      fn() {
+        if (batch.end + masked > batch.buffer.length) batch.end = 0;
+        batch.end += encodeFrameInto(batch.buffer, batch.end, 0x2, payload, MASKED);
       },
     });
   }
@@ -74,6 +102,22 @@ for (const [label, size] of SIZES) {
       fn() {
         const frame = encodeFrame(0x2, payload);
         if (frame.length < size) throw new Error("no frame");
+      },
+    });
+    Deno.bench({
+      name: `encodeFrameHeaderInto (write buffer, no copy): ${name}`,
+      group,
+      fn() {
+        if (batch.end + header > batch.buffer.length) batch.end = 0;
+        batch.end += encodeFrameHeaderInto(batch.buffer, batch.end, 0x2, size);
+      },
+    });
+    Deno.bench({
+      name: `encodeFrameInto (write buffer): ${name}`,
+      group,
+      fn() {
+        if (batch.end + unmasked > batch.buffer.length) batch.end = 0;
+        batch.end += encodeFrameInto(batch.buffer, batch.end, 0x2, payload);
       },
     });
   }

@@ -1,7 +1,10 @@
 // Masking (RFC 6455 §5.3): `mask` in place against a plain `Uint8Array.prototype.set` copy of
 // the same bytes (the memory-bandwidth limit, baseline) and a naive byte loop (what ws runs
-// without its native `bufferutil`).
-import { mask } from "../../lib/websocket/mask.ts";
+// without its native `bufferutil`). `mask` on an ordinary buffer goes through the SIMD
+// kernel's scratch block (copy in, XOR, copy out); on bytes from `allocateMaskBuffer` it XORs
+// in place; "word loop" is the JavaScript fallback where WebAssembly SIMD is missing.
+import { setSimdEnabled } from "../../lib/websocket/_simd.ts";
+import { allocateMaskBuffer, mask } from "../../lib/websocket/mask.ts";
 
 const KEY = new Uint8Array([0x37, 0xfa, 0x21, 0x3d]);
 
@@ -14,6 +17,8 @@ for (const [label, size] of [["1 KiB", 1024], ["64 KiB", 64 * 1024]] as const) {
   const data = new Uint8Array(size).map((_, i) => i & 0xff);
   const target = new Uint8Array(size);
   const naive = data.slice();
+  const slab = allocateMaskBuffer(size);
+  slab.set(data);
 
   Deno.bench({
     name: `Uint8Array.prototype.set: copy ${label}`,
@@ -28,6 +33,24 @@ for (const [label, size] of [["1 KiB", 1024], ["64 KiB", 64 * 1024]] as const) {
     group,
     fn() {
       mask(data, KEY);
+    },
+  });
+  Deno.bench({
+    name: `mask: unmask ${label} in place in a mask buffer`,
+    group,
+    fn() {
+      mask(slab, KEY);
+    },
+  });
+  Deno.bench({
+    name: `mask (word loop, SIMD off): unmask ${label} in place`,
+    group,
+    fn(b) {
+      setSimdEnabled(false);
+      b.start();
+      mask(data, KEY);
+      b.end();
+      setSimdEnabled(true);
     },
   });
   Deno.bench({

@@ -30,7 +30,14 @@ import { ChunkQueue } from "./_chunk_queue.ts";
 import { decodeClosePayload, encodeClosePayload } from "./close.ts";
 import type { Frame, Role } from "./frame.ts";
 import { FrameDecoder } from "./frame_decoder.ts";
-import { encodeFrame, encodeFrameHeader } from "./frame_encoder.ts";
+import {
+  encodedFrameLength,
+  encodeFrame,
+  encodeFrameHeader,
+  encodeFrameHeaderInto,
+  encodeFrameInto,
+  type EncodeFrameOptions,
+} from "./frame_encoder.ts";
 import { type ProtocolError, protocolError } from "./protocol_error.ts";
 import { decodeUtf8, Utf8StreamDecoder } from "./utf8.ts";
 
@@ -201,6 +208,25 @@ const COPY_THRESHOLD = 16 * 1024;
 const TEXT_BATCH_BELOW = 1024;
 /** Short pieces are joined into one string this many at a time. */
 const TEXT_BATCH_SIZE = 256;
+/** Kind of an outgoing item that is written as it is (a pre-encoded frame, a payload). */
+const RAW = -1;
+/** Flag on an outgoing item's kind: only the frame header is to be encoded (the payload is the
+ * next item, written without a copy). */
+const HEADER_ONLY = 0x100;
+/** Queued bytes shorter than this are copied by a loop rather than `set()`. */
+const SMALL_COPY = 32;
+/** Encoder options by the FIN and RSV1 bits of a first header byte (`>>> 6`), plus 4 when
+ * masked: frames encoded on take need no options object each. */
+const FRAME_OPTIONS: readonly EncodeFrameOptions[] = [
+  { fin: false },
+  { fin: false, rsv1: true },
+  {},
+  { rsv1: true },
+  { fin: false, mask: true },
+  { fin: false, rsv1: true, mask: true },
+  { mask: true },
+  { rsv1: true, mask: true },
+];
 
 /**
  * One WebSocket connection, either role, after (or around) the opening handshake.
@@ -218,7 +244,9 @@ const TEXT_BATCH_SIZE = 256;
  * most `maxMessageSize`; however finely the peer fragments it, small fragments are copied
  * together rather than held one by one, so its bookkeeping stays a few percent of its size.
  * The outgoing queue has no limit of its own: the adapter watches {@linkcode outgoingBytes}
- * and applies its slow-consumer policy.
+ * and applies its slow-consumer policy. Frames that are copied anyway (small unmasked ones,
+ * every masked one) are encoded when they are taken: {@linkcode takeOutgoingInto} encodes them
+ * straight into the adapter's write buffer, with no buffer per frame.
  *
  * @example An echo server loop
  * ```ts
@@ -259,7 +287,13 @@ export class WebSocketConnection {
   readonly #mask: boolean;
   #ended = false;
 
-  #outgoing: Uint8Array[] = [];
+  // The outgoing queue as parallel arrays (no object per frame): each item is bytes to write
+  // as they are (kind RAW), or a payload to encode a frame around on take (kind: the frame's
+  // first header byte, plus HEADER_ONLY when only the header is encoded).
+  #outItems: Uint8Array[] = [];
+  #outKinds: number[] = [];
+  /** Index of the first item not yet taken. */
+  #outHead = 0;
   #outgoingBytes = 0;
 
   // The message being reassembled: opcode 0 means none.
@@ -354,6 +388,16 @@ export class WebSocketConnection {
   }
 
   /**
+   * Bytes of the next queued chunk ({@linkcode takeOutgoing} would return it first), `0` when
+   * nothing is queued: lets an adapter choose a buffer for {@linkcode takeOutgoingInto}.
+   */
+  get nextOutgoingLength(): number {
+    const i = this.#outHead;
+    if (i === this.#outItems.length) return 0;
+    return this.#itemLength(this.#outKinds[i]!, this.#outItems[i]!);
+  }
+
+  /**
    * Marks the opening handshake as done: `"connecting"` → `"open"`.
    *
    * @throws {TypeError} If the state is not `"connecting"`.
@@ -428,11 +472,106 @@ export class WebSocketConnection {
    * @returns The chunks (possibly none); the queue is then empty.
    */
   takeOutgoing(): Uint8Array[] {
-    const out = this.#outgoing;
-    if (out.length === 0) return [];
-    this.#outgoing = [];
-    this.#outgoingBytes = 0;
+    const items = this.#outItems;
+    const kinds = this.#outKinds;
+    const out: Uint8Array[] = [];
+    for (let i = this.#outHead; i < items.length; i++) {
+      const item = items[i]!;
+      const kind = kinds[i]!;
+      if (kind === RAW) out.push(item);
+      else if (kind >= HEADER_ONLY) {
+        out.push(encodeFrameHeader(kind & 0xf, item.length, FRAME_OPTIONS[(kind >>> 6) & 3]));
+      } else {
+        out.push(encodeFrame(kind & 0xf, item, FRAME_OPTIONS[this.#optionsIndex(kind)]));
+      }
+    }
+    this.#clearOutgoing();
     return out;
+  }
+
+  /**
+   * Takes queued outgoing chunks, in order, into `target` from `offset` while each fits in
+   * what is left of it: frames are encoded right there (masked, for a client), other chunks
+   * (pre-encoded frames, large payloads) copied. For an adapter that joins small frames into
+   * one write buffer: nothing is allocated. What did not fit stays queued, first in line;
+   * {@linkcode nextOutgoingLength} says how big it is, {@linkcode takeOutgoing} takes it
+   * without a copy.
+   *
+   * @example Two replies joined in one write buffer
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { WebSocketConnection } from "./connection.ts";
+   * const ws = new WebSocketConnection({ role: "server" });
+   * ws.sendText("hi");
+   * ws.pong();
+   * const batch = new Uint8Array(1024);
+   * const end = ws.takeOutgoingInto(batch, 0);
+   * assert.deepEqual(batch.subarray(0, end), new Uint8Array([0x81, 2, 0x68, 0x69, 0x8a, 0]));
+   * assert.equal(ws.outgoingBytes, 0);
+   * ```
+   *
+   * @param target The buffer to write into.
+   * @param offset Where to start writing in `target`.
+   * @returns The offset in `target` after the last byte written (`offset` if nothing fit).
+   * @throws {TypeError} If `target` is not a Uint8Array.
+   * @throws {RangeError} If `offset` is not an integer from 0 to `target.length`.
+   */
+  takeOutgoingInto(target: Uint8Array, offset: number): number {
+    if (!(target instanceof Uint8Array)) {
+      throw new TypeError("Cannot take outgoing bytes: the target must be a Uint8Array");
+    }
+    if (!Number.isInteger(offset) || offset < 0 || offset > target.length) {
+      throw new RangeError(
+        `Cannot take outgoing bytes: offset ${offset} is outside the ${target.length}-byte target`,
+      );
+    }
+    const items = this.#outItems;
+    const kinds = this.#outKinds;
+    const end = target.length;
+    let at = offset;
+    let i = this.#outHead;
+    for (; i < items.length; i++) {
+      const item = items[i]!;
+      const kind = kinds[i]!;
+      const length = this.#itemLength(kind, item);
+      if (length > end - at) break;
+      if (kind === RAW) {
+        if (length < SMALL_COPY) {
+          for (let j = 0; j < length; j++) target[at + j] = item[j]!;
+        } else {
+          target.set(item, at);
+        }
+      } else if (kind >= HEADER_ONLY) {
+        encodeFrameHeaderInto(target, at, kind & 0xf, item.length, FRAME_OPTIONS[(kind >>> 6) & 3]);
+      } else {
+        encodeFrameInto(target, at, kind & 0xf, item, FRAME_OPTIONS[this.#optionsIndex(kind)]);
+      }
+      at += length;
+    }
+    if (i === items.length) this.#clearOutgoing();
+    else {
+      this.#outHead = i;
+      this.#outgoingBytes -= at - offset;
+    }
+    return at;
+  }
+
+  /** Bytes an outgoing item takes on the wire. */
+  #itemLength(kind: number, item: Uint8Array): number {
+    if (kind === RAW) return item.length;
+    if (kind >= HEADER_ONLY) return encodedFrameLength(item.length) - item.length;
+    return encodedFrameLength(item.length, this.#mask);
+  }
+
+  #optionsIndex(kind: number): number {
+    return ((kind >>> 6) & 3) | (this.#mask ? 4 : 0);
+  }
+
+  #clearOutgoing(): void {
+    this.#outItems.length = 0;
+    this.#outKinds.length = 0;
+    this.#outHead = 0;
+    this.#outgoingBytes = 0;
   }
 
   /**
@@ -482,7 +621,7 @@ export class WebSocketConnection {
         "Cannot send a pre-encoded frame: a client masks each frame with a fresh key",
       );
     }
-    this.#push(frame);
+    this.#queue(RAW, frame, frame.length);
   }
 
   /**
@@ -570,24 +709,26 @@ export class WebSocketConnection {
   }
 
   #sendFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean): void {
-    if (this.#mask) {
-      // RFC 6455 §5.3: a client masks every frame with a fresh key (masking copies).
-      this.#push(encodeFrame(opcode, payload, { fin, rsv1, mask: true }));
-    } else if (payload.length <= COPY_THRESHOLD) {
-      this.#push(encodeFrame(opcode, payload, { fin, rsv1 }));
-    } else {
-      this.#push(encodeFrameHeader(opcode, payload.length, { fin, rsv1 }));
-      this.#push(payload);
+    const first = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
+    const length = payload.length;
+    // RFC 6455 §5.3: a client masks every frame with a fresh key (masking copies), so its
+    // frames are always encoded whole; a server's large payload follows its header uncopied.
+    if (this.#mask) this.#queue(first, payload, encodedFrameLength(length, true));
+    else if (length <= COPY_THRESHOLD) this.#queue(first, payload, encodedFrameLength(length));
+    else {
+      this.#queue(first | HEADER_ONLY, payload, encodedFrameLength(length) - length);
+      this.#queue(RAW, payload, length);
     }
   }
 
   #sendControl(opcode: number, payload: Uint8Array): void {
-    this.#push(encodeFrame(opcode, payload, { mask: this.#mask }));
+    this.#queue(0x80 | opcode, payload, encodedFrameLength(payload.length, this.#mask));
   }
 
-  #push(chunk: Uint8Array): void {
-    this.#outgoing.push(chunk);
-    this.#outgoingBytes += chunk.length;
+  #queue(kind: number, item: Uint8Array, length: number): void {
+    this.#outItems.push(item);
+    this.#outKinds.push(kind);
+    this.#outgoingBytes += length;
   }
 
   /** Handles one decoded frame; returns an event, or `undefined` if it produced none. */

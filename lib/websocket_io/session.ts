@@ -83,8 +83,11 @@ export interface SessionOptions {
   /**
    * Slow-consumer bound: once more than this many bytes wait for the peer, every message
    * not yet started on the wire is dropped and the session closes with 1013 (Try Again
-   * Later: the client may reconnect and resume). Memory per session stays below this bound
-   * plus the message being written.
+   * Later: the client may reconnect and resume). Frames that wait behind a write are
+   * encoded into write buffers of up to 128 KiB as they are queued (a full one is at most
+   * an eighth empty), so memory per session stays within about this bound plus an eighth,
+   * one write buffer and the message being written, whatever the frame size (even a 2-byte
+   * pong per ping from a peer that pings without reading).
    * @default {33554432} (32 MiB: two 16 MiB messages)
    */
   readonly maxBufferedAmount?: number;
@@ -172,8 +175,13 @@ const MIN_READ_SIZE = 4 * 1024;
 const MAX_READ_SIZE = 256 * 1024;
 /** Small binary messages are copied out of the slab so an app keeping them does not pin it. */
 const DETACH_LIMIT = 16 * 1024;
-/** Consecutive small queued chunks are joined into one write up to this size. */
+/** Frames waiting behind a write are joined into write buffers of at most this size. */
 const COALESCE_LIMIT = 128 * 1024;
+/** The first write buffer of a burst holds at least this much; each next one doubles. */
+const MIN_BATCH = 4 * 1024;
+/** A chunk at least this big that does not fit the current write buffer is written on its
+ * own, without a copy, so a buffer is never left with more than this unused at its end. */
+const COPY_LIMIT = 16 * 1024;
 
 const DEFAULTS = {
   highWaterMark: 1024 * 1024,
@@ -212,8 +220,10 @@ export function resolveSessionOptions(options: SessionOptions = {}): Required<Se
  * after the opening handshake; applications use it through their endpoint session or
  * client object.
  *
- * Writes: one `conn.write` in flight at a time, partial writes continued, small queued
- * chunks joined into one write. {@linkcode bufferedAmount} counts every byte not yet
+ * Writes: one `conn.write` in flight at a time, partial writes continued; frames that wait
+ * behind it are encoded by the core straight into one write buffer (no buffer per frame, no
+ * second copy), a frame written at once when the socket is idle, a chunk over 128 KiB on its
+ * own. {@linkcode bufferedAmount} counts every byte not yet
  * accepted by the socket. Reads: views of large slabs handed to the core without a copy;
  * reading pauses while the handler's promise is pending.
  *
@@ -266,11 +276,16 @@ export class WebSocketSession {
   /** Bytes of messages handed to the deflate codec and not yet queued on the core. */
   #deflating = 0;
 
-  // Write side: `#pending` holds whole frames only (each flush moves a whole batch from the
-  // core), so dropping it never cuts a frame; `#inFlight` counts bytes taken by the writer
-  // and not yet accepted by the socket.
+  // Write side: `#pending` holds whole frames only (each flush moves whole frames from the
+  // core), so dropping it never cuts a frame; after it, frames wait in `#batch` from
+  // `#batchStart` to `#batchEnd`, encoded there by the core, until the writer takes them as
+  // one view (bytes before `#batchStart` are being written). `#pendingBytes` counts both;
+  // `#inFlight` counts bytes taken by the writer and not yet accepted by the socket.
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
+  #batch: Uint8Array | undefined;
+  #batchStart = 0;
+  #batchEnd = 0;
   #inFlight = 0;
   #writer: Promise<void> | undefined;
   #drainWaiters: Array<() => void> = [];
@@ -319,7 +334,11 @@ export class WebSocketSession {
     const { promise, resolve } = Promise.withResolvers<SessionCloseEvent>();
     this.closed = promise;
     this.#resolveClosed = resolve;
-    if (init.preamble !== undefined) this.#enqueue([init.preamble]);
+    if (init.preamble !== undefined) {
+      this.#pending.push(init.preamble);
+      this.#pendingBytes += init.preamble.length;
+      this.#writer = this.#writeLoop();
+    }
     const { pingInterval, idleTimeout } = this.#options;
     let tick = Heartbeat.tickFor(pingInterval, idleTimeout);
     // The heartbeat also frees an idle compressor: keep one for that alone if needed.
@@ -515,41 +534,96 @@ export class WebSocketSession {
    * peer that pings without reading would pile up).
    */
   #flush(): void {
-    if (this.#ws.outgoingBytes === 0) return;
-    this.#enqueue(this.#ws.takeOutgoing());
+    const ws = this.#ws;
+    const bytes = ws.outgoingBytes;
+    if (bytes === 0) return;
+    this.#pendingBytes += bytes;
+    if (this.#writer === undefined && ws.nextOutgoingLength === bytes) {
+      // One chunk and an idle socket: write it as it is (a broadcast frame stays shared; a
+      // small frame is cut from the encoder's slab, cheaper than a buffer of our own).
+      this.#pending.push(ws.takeOutgoing()[0]!);
+    } else {
+      this.#batchOutgoing();
+    }
+    this.#writer ??= this.#writeLoop();
     const amount = this.bufferedAmount;
     if (amount > this.#options.maxBufferedAmount && this.#localError === undefined) {
       this.#slowConsumer(amount);
     }
   }
 
-  #enqueue(chunks: Uint8Array[]): void {
-    for (const chunk of chunks) {
-      this.#pending.push(chunk);
-      this.#pendingBytes += chunk.length;
+  /**
+   * Has the core encode its frames into the write buffer behind what already waits there, so
+   * they go out in one write.
+   */
+  #batchOutgoing(): void {
+    const ws = this.#ws;
+    for (;;) {
+      const batch = this.#batch;
+      if (batch !== undefined) {
+        this.#batchEnd = ws.takeOutgoingInto(batch, this.#batchEnd);
+        if (ws.outgoingBytes === 0) return;
+      }
+      // The next chunk does not fit what is left of the buffer (or there is none).
+      const next = ws.nextOutgoingLength;
+      const waiting = this.#batchEnd - this.#batchStart;
+      if (waiting + next <= COALESCE_LIMIT) {
+        // Move what waits into a bigger buffer, so it and the chunk go out in one write;
+        // sized for all the core holds if that fits, doubling over a burst.
+        const rest = ws.outgoingBytes;
+        const size = Math.min(
+          COALESCE_LIMIT,
+          Math.max(
+            MIN_BATCH,
+            (batch?.length ?? 0) * 2,
+            waiting + (waiting + rest <= COALESCE_LIMIT ? rest : next),
+          ),
+        );
+        const bigger = new Uint8Array(size);
+        if (waiting > 0) bigger.set(batch!.subarray(this.#batchStart, this.#batchEnd));
+        this.#batch = bigger;
+        this.#batchStart = 0;
+        this.#batchEnd = waiting;
+        continue;
+      }
+      this.#sealBatch();
+      if (next >= COPY_LIMIT) {
+        // Written on its own without a copy; what follows it in the core goes with it.
+        for (const chunk of ws.takeOutgoing()) this.#pending.push(chunk);
+        return;
+      }
+      this.#batch = new Uint8Array(COALESCE_LIMIT);
+      this.#batchStart = this.#batchEnd = 0;
     }
-    this.#writer ??= this.#writeLoop();
+  }
+
+  /** Moves the frames waiting in the write buffer to `#pending`, as one view. */
+  #sealBatch(): void {
+    const start = this.#batchStart;
+    if (this.#batchEnd === start) return;
+    this.#pending.push(this.#batch!.subarray(start, this.#batchEnd));
+    this.#batchStart = this.#batchEnd;
+  }
+
+  /** Forgets every frame not yet taken by the writer (the bytes stay counted by callers). */
+  #dropPending(): void {
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    // Views being written keep the buffer alive; later frames go to a new one.
+    this.#batch = undefined;
+    this.#batchStart = this.#batchEnd = 0;
   }
 
   async #writeLoop(): Promise<void> {
     try {
-      while (this.#pending.length > 0) {
+      for (;;) {
+        this.#sealBatch();
         const chunks = this.#pending;
+        if (chunks.length === 0) break;
         this.#pending = [];
         this.#inFlight += this.#pendingBytes;
         this.#pendingBytes = 0;
-        let i = 0;
-        while (i < chunks.length) {
-          let buffer = chunks[i]!;
-          let j = i + 1;
-          if (buffer.length < COALESCE_LIMIT && j < chunks.length) {
-            let total = buffer.length;
-            while (j < chunks.length && total + chunks[j]!.length <= COALESCE_LIMIT) {
-              total += chunks[j]!.length;
-              j++;
-            }
-            if (j - i > 1) buffer = concat(chunks, i, j, total);
-          }
+        for (const buffer of chunks) {
           // Deno's write may accept part of the buffer: continue until all is written.
           let n = await this.#conn.write(buffer);
           this.#inFlight -= n;
@@ -558,14 +632,15 @@ export class WebSocketSession {
             n += written;
             this.#inFlight -= written;
           }
-          i = j;
         }
         this.#notifyDrained();
       }
+      // All written: an idle session keeps no write buffer.
+      this.#batch = undefined;
+      this.#batchStart = this.#batchEnd = 0;
     } catch {
       this.#inFlight = 0;
-      this.#pending = [];
-      this.#pendingBytes = 0;
+      this.#dropPending();
       this.#abort({ code: "WS_ERR_TRANSPORT", message: "Cannot write to the socket" });
     } finally {
       this.#writer = undefined;
@@ -583,8 +658,7 @@ export class WebSocketSession {
 
   /** The documented slow-consumer policy: drop unsent frames, close with 1013. */
   #slowConsumer(amount: number): void {
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    this.#dropPending();
     this.#localError = {
       code: "WS_ERR_SLOW_CONSUMER",
       message: `The peer is not reading: ${amount} bytes were waiting, more than the ` +
@@ -873,20 +947,9 @@ export class WebSocketSession {
     this.#heartbeat?.delete(this.#onTick);
     this.#deflate?.close();
     this.#closeConn();
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    this.#dropPending();
     this.#notifyDrained();
     this.#resolveClosed(event);
     this.#handler.close(event);
   }
-}
-
-function concat(chunks: Uint8Array[], from: number, to: number, total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (let i = from; i < to; i++) {
-    out.set(chunks[i]!, offset);
-    offset += chunks[i]!.length;
-  }
-  return out;
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { mask, maskCopy } from "../../lib/websocket/mask.ts";
+import { allocateMaskBuffer, mask, maskCopy } from "../../lib/websocket/mask.ts";
+import { setSimdEnabled, simdAvailable } from "../../lib/websocket/_simd.ts";
 
 /** A seeded PRNG (mulberry32) so any failure replays the same inputs. */
 function random(seed: number): () => number {
@@ -23,38 +24,36 @@ function naiveMask(data: Uint8Array, key: Uint8Array, offset = 0): Uint8Array {
 }
 
 const KEY = new Uint8Array([0x37, 0xfa, 0x21, 0x3d]);
-// Lengths around the word-loop threshold and the 8-word unrolling, plus larger ones.
+// Every length to 300 (the byte and word loops, their unrolling), then lengths around the
+// SIMD thresholds (512 for copies, 1024 in place) and its 16 KiB scratch block, and larger.
 const LENGTHS = [
-  0,
-  1,
-  2,
-  3,
-  4,
-  5,
-  7,
-  31,
-  32,
-  33,
-  63,
-  64,
-  65,
-  66,
-  67,
-  95,
-  96,
-  97,
-  100,
-  125,
-  126,
-  127,
-  128,
-  129,
-  255,
-  256,
+  ...Array.from({ length: 301 }, (_, i) => i),
+  511,
+  512,
+  513,
   1000,
+  1023,
+  1024,
+  1025,
   1027,
   4099,
+  16383,
+  16384,
+  16385,
+  70001,
 ];
+/** Both masking paths: the SIMD kernel (on by default here) and the word-loop fallback. */
+const MODES = [["SIMD", true], ["the word-loop fallback", false]] as const;
+
+/** Runs `fn` with the SIMD kernel on or off, restoring it even if `fn` throws. */
+function withSimd(on: boolean, fn: () => void): void {
+  setSimdEnabled(on);
+  try {
+    fn();
+  } finally {
+    setSimdEnabled(true);
+  }
+}
 
 Deno.test("mask unmasks the RFC 6455 §5.7 masked Hello payload", () => {
   const payload = new Uint8Array([0x7f, 0x9f, 0x4d, 0x51, 0x58]);
@@ -62,13 +61,47 @@ Deno.test("mask unmasks the RFC 6455 §5.7 masked Hello payload", () => {
   assert.equal(new TextDecoder().decode(payload), "Hello");
 });
 
-Deno.test("mask matches the byte-by-byte reference for every alignment, offset and length", () => {
-  const next = random(1);
+for (const [mode, on] of MODES) {
+  Deno.test(`mask with ${mode} matches the byte-by-byte reference for every alignment, key phase and length`, () => {
+    withSimd(on, () => maskEveryAlignment(random(1)));
+  });
+  Deno.test(`maskCopy with ${mode} matches the reference for every source and target alignment`, () => {
+    withSimd(on, () => maskCopyEveryAlignment(random(5)));
+  });
+  Deno.test(`mask with ${mode} matches the reference in a mask buffer for every alignment, key phase and length`, () => {
+    // A buffer per case would create a wasm memory per case: one is shared by all.
+    withSimd(on, () => {
+      const pool = allocateMaskBuffer(LENGTHS.at(-1)! + 16);
+      maskEveryAlignment(random(10), (n) => pool.subarray(0, n));
+    });
+  });
+  Deno.test(`mask with ${mode} matches the reference on random inputs up to 1 MiB`, () => {
+    withSimd(on, () => {
+      const next = random(9);
+      for (let run = 0; run < 40; run++) {
+        const length = Math.floor(next() * next() * 1024 * 1024);
+        const byteOffset = Math.floor(next() * 16);
+        const offset = Math.floor(next() * 8);
+        const key = randomBytes(next, 4);
+        const data = randomBytes(next, byteOffset + length).subarray(byteOffset);
+        const expected = naiveMask(data, key, offset);
+        mask(data, key, offset);
+        assert.deepEqual(data, expected, `run ${run}: ${length} bytes`);
+      }
+    });
+  });
+}
+
+function maskEveryAlignment(
+  next: () => number,
+  allocate: (length: number) => Uint8Array = (n) => new Uint8Array(n),
+): void {
   for (const length of LENGTHS) {
     for (let byteOffset = 0; byteOffset < 8; byteOffset++) {
       for (let offset = 0; offset < 4; offset++) {
         const key = randomBytes(next, 4);
-        const backing = randomBytes(next, byteOffset + length + 8);
+        const backing = allocate(byteOffset + length + 8);
+        backing.set(randomBytes(next, backing.length));
         const original = backing.slice();
         const data = backing.subarray(byteOffset, byteOffset + length);
         const expected = naiveMask(data, key, offset);
@@ -87,7 +120,7 @@ Deno.test("mask matches the byte-by-byte reference for every alignment, offset a
       }
     }
   }
-});
+}
 
 Deno.test("mask matches the reference on random inputs", () => {
   const next = random(2);
@@ -140,8 +173,7 @@ Deno.test("mask rejects a key that is not 4 bytes or not a Uint8Array", () => {
   assert.throws(() => mask("data" as unknown as Uint8Array, KEY), TypeError);
 });
 
-Deno.test("maskCopy matches the reference for every source and target alignment", () => {
-  const next = random(5);
+function maskCopyEveryAlignment(next: () => number): void {
   for (const length of LENGTHS) {
     for (let sourceOffset = 0; sourceOffset < 4; sourceOffset++) {
       for (let targetOffset = 0; targetOffset < 4; targetOffset++) {
@@ -170,7 +202,7 @@ Deno.test("maskCopy matches the reference for every source and target alignment"
       }
     }
   }
-});
+}
 
 Deno.test("maskCopy handles a source and target that overlap in one buffer", () => {
   const next = random(6);
@@ -193,4 +225,60 @@ Deno.test("maskCopy rejects a target range that does not fit", () => {
     () => maskCopy(source, KEY, new ArrayBuffer(20) as unknown as Uint8Array, 0),
     TypeError,
   );
+});
+
+Deno.test("allocateMaskBuffer returns zeroed bytes in wasm memory that mask works on in place", () => {
+  assert.ok(simdAvailable());
+  const bytes = allocateMaskBuffer(100_000);
+  assert.equal(bytes.length, 100_000);
+  assert.equal(bytes.byteOffset, 0);
+  assert.ok(bytes.every((b) => b === 0));
+  // A fixed wasm memory: two 64 KiB pages, not an ordinary 100,000-byte ArrayBuffer.
+  assert.equal(bytes.buffer.byteLength, 2 * 65536);
+  const buffer = bytes.buffer;
+  const view = bytes.subarray(3, 99_001);
+  view.set(randomBytes(random(11), view.length));
+  const expected = naiveMask(view, KEY, 2);
+  mask(view, KEY, 2);
+  assert.deepEqual(view, expected);
+  assert.equal(bytes.buffer, buffer, "the buffer is the same and still attached");
+  assert.equal(bytes.length, 100_000);
+});
+
+Deno.test("maskCopy masks into a mask buffer target, and within one", () => {
+  const next = random(12);
+  for (const length of [0, 5, 511, 512, 4099, 70_001]) {
+    const target = allocateMaskBuffer(length + 16);
+    const source = randomBytes(next, length + 3).subarray(3);
+    const before = source.slice();
+    maskCopy(source, KEY, target, 7);
+    assert.deepEqual(target.subarray(7, 7 + length), naiveMask(source, KEY), `length ${length}`);
+    assert.deepEqual(source, before);
+    assert.ok(target.subarray(0, 7).every((b) => b === 0));
+    assert.ok(target.subarray(7 + length).every((b) => b === 0));
+    // Source and target in the same mask buffer, overlapping.
+    const shared = allocateMaskBuffer(length + 16);
+    shared.set(before, 0);
+    maskCopy(shared.subarray(0, length), KEY, shared, 5);
+    assert.deepEqual(shared.subarray(5, 5 + length), naiveMask(before, KEY), `overlap ${length}`);
+  }
+});
+
+Deno.test("A mask buffer stays correct when the SIMD kernel is turned off", () => {
+  const bytes = allocateMaskBuffer(8192);
+  bytes.set(randomBytes(random(13), 8192));
+  const expected = naiveMask(bytes, KEY, 1);
+  withSimd(false, () => {
+    mask(bytes, KEY, 1);
+    // Allocated while off: ordinary memory of the exact size.
+    assert.equal(allocateMaskBuffer(10).buffer.byteLength, 10);
+  });
+  assert.deepEqual(bytes, expected);
+});
+
+Deno.test("allocateMaskBuffer rejects a length that is not an integer from 0 to 1 GiB", () => {
+  for (const length of [-1, 1.5, NaN, Infinity, 2 ** 30 + 1, "10" as unknown as number]) {
+    assert.throws(() => allocateMaskBuffer(length), RangeError, String(length));
+  }
+  assert.equal(allocateMaskBuffer(0).length, 0);
 });

@@ -8,6 +8,8 @@ import { WebSocketRouter } from "../../lib/websocket_io/router.ts";
 import type { SessionCloseEvent } from "../../lib/websocket_io/session.ts";
 import { encodeFrame } from "../../lib/websocket/frame_encoder.ts";
 import { closeCodeOf, delay, RawPeer, startServer, within } from "./_helpers.ts";
+import { FLOOD_LIMIT, probePongFlood } from "./_pong_flood_probe.ts";
+import { PreparedMessage } from "../../lib/websocket_io/prepared_message.ts";
 
 /** A route whose sessions are handed to the test as they open. */
 function capturingRouter(): {
@@ -187,4 +189,68 @@ Deno.test("WebSocketSession applies the slow-consumer bound to pongs owed to a p
   } finally {
     peer.close();
   }
+});
+
+Deno.test("WebSocketSession holds memory close to maxBufferedAmount while a peer floods pings and never reads", async () => {
+  // 2-byte pongs: held one array entry each, they took ~64 bytes of heap per byte counted.
+  const result = await probePongFlood();
+  assert.equal(result.code, 1013);
+  assert.equal(result.errorCode, "WS_ERR_SLOW_CONSUMER");
+  assert(result.bufferedAtPeak > FLOOD_LIMIT / 2, `sampled at ${result.bufferedAtPeak} bytes`);
+  assert(
+    result.peakHeldBytes < 4 * FLOOD_LIMIT,
+    `${result.peakHeldBytes} bytes held for ${result.bufferedAtPeak} bytes of pongs`,
+  );
+});
+
+/** Messages of every size class the write path treats apart: tiny, up to 16 KiB (copied
+ * behind the header), 16 KiB to 128 KiB (joined with their neighbours), larger (written on
+ * their own). */
+function mixedMessages(count: number): (string | Uint8Array)[] {
+  const sizes = [2, 125, 3000, 20_000, 70_000, 200_000, 0, 16_384, 16_385];
+  return Array.from({ length: count }, (_, i) => {
+    const size = sizes[i % sizes.length]!;
+    if (i % 4 === 1) return `t${i}:` + "x".repeat(size);
+    return new Uint8Array(size).map((_, j) => (i + j) & 0xff);
+  });
+}
+
+Deno.test("WebSocketSession writes queued messages of every size intact and in order, both roles", async () => {
+  const messages = mixedMessages(120);
+  const received: (string | Uint8Array)[] = [];
+  const done = Promise.withResolvers<void>();
+  const router = new WebSocketRouter();
+  router.route("/*", {
+    open: (session) => {
+      // All queued at once: most wait behind the first write.
+      const tick = new PreparedMessage("broadcast");
+      for (const message of messages) {
+        session.send(message);
+        if (typeof message === "string") session.sendPrepared(tick);
+      }
+    },
+    message: (_session, data) => {
+      received.push(data);
+      if (received.length === messages.length) done.resolve();
+    },
+  });
+  await using server = startServer(router);
+  const client = await connect(server.url());
+  for (const message of messages) client.send(message);
+  let i = 0;
+  let broadcasts = 0;
+  for await (const message of client) {
+    if (message === "broadcast") {
+      broadcasts++;
+      continue;
+    }
+    assert.deepEqual(message, messages[i], `message ${i} from the server`);
+    if (++i === messages.length && broadcasts === 30) break;
+  }
+  await within(done.promise, "the server receiving every message");
+  for (let j = 0; j < messages.length; j++) {
+    assert.deepEqual(received[j], messages[j], `message ${j} from the client`);
+  }
+  client.close(1000);
+  await client.closed;
 });
