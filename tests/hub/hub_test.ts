@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { Hub } from "../../lib/hub/hub.ts";
 import { MemoryBroker } from "../../lib/hub/memory_broker.ts";
 import type { ReadResult } from "../../lib/hub/broker.ts";
+import { GapBroker } from "../_gap_broker.ts";
 import type { HubError } from "../../lib/hub/hub_error.ts";
-import type { Message } from "../../lib/hub/message.ts";
 import type { Subscription, SubscriptionEvent } from "../../lib/hub/subscription.ts";
 
 function sub(result: Subscription | HubError): Subscription {
@@ -208,41 +208,6 @@ Deno.test("Hub.close ends subscriptions and answers waiters", async () => {
   assert.deepEqual(ok(await waiting).messages, []);
   await assert.rejects(hub.publish("c", 1), TypeError);
 });
-
-/** A memory broker whose gaps a test triggers, and whose reads say `reset` after one. */
-class GapBroker extends MemoryBroker {
-  readonly #gaps = new Map<string, Set<() => void>>();
-  readonly #lost = new Set<string>();
-
-  override subscribe(
-    channel: string,
-    listener: (message: Message) => void,
-    onGap?: () => void,
-  ): Promise<() => void> {
-    const gaps = this.#gaps.get(channel) ?? new Set();
-    this.#gaps.set(channel, gaps);
-    const gap = onGap ?? (() => {});
-    gaps.add(gap);
-    return super.subscribe(channel, listener).then((off) => () => {
-      gaps.delete(gap);
-      off();
-    });
-  }
-
-  override read(channel: string, after?: string): Promise<ReadResult | HubError> {
-    return super.read(channel, after).then((result) =>
-      result.type === "messages" && this.#lost.has(channel) && after !== undefined
-        ? { ...result, reset: true }
-        : result
-    );
-  }
-
-  /** Reports a gap on `channel`; later reads of it say `reset`. */
-  gap(channel: string): void {
-    this.#lost.add(channel);
-    for (const gap of this.#gaps.get(channel) ?? []) gap();
-  }
-}
 
 Deno.test("Hub ends a channel's subscriptions on a broker gap, after what they queued, cursor intact", async () => {
   const broker = new GapBroker({ epoch: "g" });

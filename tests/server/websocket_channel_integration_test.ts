@@ -3,6 +3,7 @@
 // codes and metrics.
 import assert from "node:assert/strict";
 import { MemoryBroker } from "../../lib/hub/memory_broker.ts";
+import { GapBroker } from "../_gap_broker.ts";
 import { signToken } from "../../lib/server/auth.ts";
 import { connect } from "../../lib/websocket_io/client.ts";
 import { WebSocketConnectError } from "../../lib/websocket_io/connect_error.ts";
@@ -193,4 +194,16 @@ Deno.test("channel WebSocket closes with 1009 on a frame over the publish limit"
   const client = await connect(`${server.wsBase}/channels/big/ws`);
   client.send("x".repeat(2048));
   assert.equal((await within(client.closed, "the 1009 close")).code, 1009);
+});
+
+Deno.test("channel WebSocket closes with 1013 on a broker gap, after what it had queued", async () => {
+  const broker = new GapBroker();
+  await using server = startWsHub({}, { broker });
+  const client = await connect(`${server.wsBase}/channels/lossy/ws`);
+  const frames = new FrameReader(client);
+  const before = await publishText(server.base, "lossy", "before the gap");
+  assert.equal((await frames.json("the message") as { id: string }).id, before);
+  broker.gap("lossy");
+  const closed = await client.closed;
+  assert.deepEqual([closed.code, closed.reason], [1013, "gap: resume from your cursor"]);
 });

@@ -3,6 +3,7 @@
 // long-poll subscribers, resume and reset, per-channel auth, error replies and close codes.
 import assert from "node:assert/strict";
 import { MemoryBroker } from "../../lib/hub/memory_broker.ts";
+import { GapBroker } from "../_gap_broker.ts";
 import { signToken } from "../../lib/server/auth.ts";
 import { connect } from "../../lib/websocket_io/client.ts";
 import { WebSocketConnectError } from "../../lib/websocket_io/connect_error.ts";
@@ -254,5 +255,33 @@ Deno.test("/ws refuses requests once the token has expired, keeping the socket",
   now += 120_000;
   mux.send({ type: "publish", channel: "a", data: 1 });
   assert.equal((await mux.next("expired")).code, "HUB_ERR_UNAUTHORIZED");
+  await mux.close();
+});
+
+Deno.test("/ws answers a broker gap on one channel with an unsubscribed reply for it alone", async () => {
+  const broker = new GapBroker();
+  await using server = startWsHub({}, { broker });
+  const mux = await openMux(server.wsBase);
+  mux.send({ type: "subscribe", channel: "lossy" });
+  mux.send({ type: "subscribe", channel: "steady" });
+  assert.equal((await mux.next("subscribed lossy")).channel, "lossy");
+  assert.equal((await mux.next("subscribed steady")).channel, "steady");
+  const before = await publishText(server.base, "lossy", "before the gap");
+  assert.equal(((await mux.next("message")).message as { id: string }).id, before);
+  broker.gap("lossy");
+  assert.deepEqual(await mux.next("unsubscribed"), {
+    type: "unsubscribed",
+    channel: "lossy",
+    reason: "gap",
+    cursor: before,
+  });
+  // The socket and its other channel go on.
+  const steady = await publishText(server.base, "steady", "still here");
+  const message = (await mux.next("steady message")).message as { id: string; channel: string };
+  assert.deepEqual([message.channel, message.id], ["steady", steady]);
+  // Resubscribing from the cursor is told what history could not bridge.
+  mux.send({ type: "subscribe", channel: "lossy", after: before });
+  assert.equal((await mux.next("subscribed again")).type, "subscribed");
+  assert.deepEqual(await mux.next("reset"), { type: "reset", channel: "lossy", cursor: before });
   await mux.close();
 });

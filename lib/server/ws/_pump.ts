@@ -1,15 +1,13 @@
 // Moves one hub subscription onto one WebSocket session with backpressure: while the socket
 // is saturated the pump waits for it to drain, and messages wait in the subscription's
 // bounded queue; when that overflows the hub ends the subscription (slow_consumer) and the
-// caller tells the client to resume from its cursor. A gap (the broker lost continuity) closes
-// the session here, so every WebSocket endpoint makes its client resume by cursor.
+// caller tells the client to resume from its cursor; the caller does the same after a gap
+// (the broker lost continuity), by its subscription's close reason.
 import type { Message } from "../../hub/message.ts";
 import type { Subscription } from "../../hub/subscription.ts";
 import type { EndpointSession } from "../../websocket_io/endpoint.ts";
 import type { PreparedMessage } from "../../websocket_io/prepared_message.ts";
 import type { Metrics } from "../metrics.ts";
-
-const CLOSE_TRY_AGAIN_LATER = 1013;
 
 /** How a pump frames what it sends. */
 export interface PumpFraming {
@@ -49,8 +47,5 @@ export async function pump(
     // A session or subscription failure ends this pump only; the session reports its own.
   } finally {
     if (subscription.closeReason === undefined) subscription.close();
-    else if (subscription.closeReason === "gap" && session.state === "open") {
-      session.close(CLOSE_TRY_AGAIN_LATER, "gap: resume from your cursor");
-    }
   }
 }

@@ -180,6 +180,8 @@ export function channelSocketEndpoint(
         if (session.state !== "open") return;
         if (subscription.closeReason === "slow_consumer") {
           session.close(CLOSE_TRY_AGAIN_LATER, "slow consumer: reconnect with ?after=");
+        } else if (subscription.closeReason === "gap") {
+          session.close(CLOSE_TRY_AGAIN_LATER, "gap: resume from your cursor");
         } else if (subscription.closeReason === "hub_closed") {
           session.close(CLOSE_GOING_AWAY, "hub closed");
         }

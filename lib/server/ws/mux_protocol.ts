@@ -212,8 +212,11 @@ export type MuxReply =
     readonly type: "unsubscribed";
     readonly channel: string;
     readonly id: RequestId | undefined;
-    /** Set when the server ended the subscription: resubscribe with `after: cursor`. */
-    readonly reason?: "slow_consumer";
+    /**
+     * Set when the server ended the subscription: the client fell behind (`slow_consumer`) or
+     * the broker lost continuity (`gap`). Resubscribe with `after: cursor`.
+     */
+    readonly reason?: "slow_consumer" | "gap";
     readonly cursor?: string;
   }
   | {

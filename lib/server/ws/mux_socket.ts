@@ -226,12 +226,14 @@ export function muxSocketEndpoint(
       state.channels.delete(channel);
       entry.active = false;
       if (session.state !== "open") return;
-      if (subscription.closeReason === "slow_consumer") {
+      const reason = subscription.closeReason;
+      if (reason === "slow_consumer" || reason === "gap") {
+        // This channel only: the client resubscribes from the cursor, the others go on.
         send(session, {
           type: "unsubscribed",
           channel,
           id: undefined,
-          reason: "slow_consumer",
+          reason,
           cursor: subscription.cursor,
         });
       } else if (subscription.closeReason === "hub_closed") {
