@@ -16,7 +16,7 @@
  * | `HUB_ERR_UNKNOWN_CURSOR` | 400 | the cursor has this broker's form but was never issued (ahead of every id) |
  * | `HUB_ERR_INVALID_JSON` | 400 | a JSON body does not parse |
  * | `HUB_ERR_INVALID_BODY` | 400 | a text body is not valid in its charset |
- * | `HUB_ERR_INVALID_TIMEOUT` | 400 | `?timeout=` is not a number of seconds in [0, 60] |
+ * | `HUB_ERR_INVALID_TIMEOUT` | 400 | `?timeout=` is not a non-negative number of seconds (longer waits are cut to 60) |
  * | `HUB_ERR_INVALID_CALLBACK` | 400 | `?callback=` is not a safe JavaScript identifier path |
  * | `HUB_ERR_UNAUTHORIZED` | 401 | a token is required and missing, malformed, expired or forged |
  * | `HUB_ERR_FORBIDDEN` | 403 | the token does not grant this channel |

@@ -17,7 +17,7 @@ export interface TransportSettings {
   readonly heartbeatIntervalMs: number;
   /** Long-poll wait when `?timeout=` is absent, ms. @default {25000} */
   readonly longPollTimeoutMs: number;
-  /** Largest `?timeout=` accepted, ms. @default {60000} */
+  /** Longest long-poll wait, ms: a larger `?timeout=` is cut to it. @default {60000} */
   readonly longPollMaxTimeoutMs: number;
   /** `retry:` sent first on SSE streams, ms; undefined sends none. @default {3000} */
   readonly sseRetryMs: number | undefined;

@@ -10,6 +10,7 @@ import {
   LAST_EVENT_ID_HEADER,
 } from "./_constants.ts";
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
+import { utf8ByteString } from "./_header_value.ts";
 import {
   createEventStreamParser,
   type EventStreamParser,
@@ -163,7 +164,7 @@ export class EventSource extends EventTarget {
   readonly #url: string;
   readonly #withCredentials: boolean;
   readonly #fetch: typeof fetch;
-  readonly #headers: HeadersInit | undefined;
+  readonly #headers: Headers;
   readonly #backoff: BackoffOptions | undefined;
   readonly #connectTimeout: number;
   readonly #random: () => number;
@@ -186,6 +187,7 @@ export class EventSource extends EventTarget {
    * @param url Absolute URL, or relative to `globalThis.location` where there is one.
    * @param options `withCredentials` as in browsers, plus the extensions.
    * @throws {DOMException} `SyntaxError` when `url` cannot be parsed.
+   * @throws {TypeError} when `options.headers` holds an invalid header.
    */
   constructor(url: string | URL, options: EventSourceOptions = {}) {
     super();
@@ -199,7 +201,8 @@ export class EventSource extends EventTarget {
     this.#url = parsed.href;
     this.#withCredentials = options.withCredentials === true;
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-    this.#headers = options.headers;
+    // Built here so bad headers throw from the constructor, not inside a reconnection.
+    this.#headers = new Headers(options.headers);
     this.#backoff = options.backoff;
     this.#connectTimeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
     this.#random = options.random ?? Math.random;
@@ -367,8 +370,9 @@ export class EventSource extends EventTarget {
     headers.set("Accept", EVENT_STREAM_MIME_TYPE);
     // §9.2.3: "If the event source's last event ID string is not the empty string, set
     // `Last-Event-ID`/last event ID string, encoded as UTF-8, in request's header list."
+    // A header is a byte string: a non-ASCII id goes as its UTF-8 bytes (as browsers send it).
     const lastEventId = this.#parser.lastEventId;
-    if (lastEventId !== "") headers.set(LAST_EVENT_ID_HEADER, lastEventId);
+    if (lastEventId !== "") headers.set(LAST_EVENT_ID_HEADER, utf8ByteString(lastEventId));
     else headers.delete(LAST_EVENT_ID_HEADER);
 
     let response: Response;

@@ -14,6 +14,7 @@ import {
   LAST_EVENT_ID_PARAM,
 } from "./_constants.ts";
 import { encodeServerSentEvent, type ServerSentEvent } from "./encoder.ts";
+import { decodeUtf8ByteString } from "./_header_value.ts";
 
 export type { ServerSentEvent } from "./encoder.ts";
 
@@ -214,6 +215,9 @@ export function createEventStream(options: EventStreamOptions = {}): EventStream
  * `lastEventId` query parameter (a browser `EventSource` cannot set headers on its first
  * connection, so pages put the id they hold in the URL).
  *
+ * The header's bytes are read as UTF-8, as the spec has clients send them (a non-ASCII id
+ * arrives as its UTF-8 bytes); the query as any URL parameter.
+ *
  * @returns The id, or `null` when neither is present or it is empty.
  *
  * @example Header first, then the query
@@ -228,7 +232,8 @@ export function createEventStream(options: EventStreamOptions = {}): EventStream
  */
 export function lastEventIdOf(request: Request): string | null {
   const header = request.headers.get(LAST_EVENT_ID_HEADER);
-  if (header !== null && header !== "") return header;
+  // Sent "encoded as UTF-8" (WHATWG HTML §9.2.3); `Headers` hands the bytes over as Latin-1.
+  if (header !== null && header !== "") return decodeUtf8ByteString(header);
   const param = new URL(request.url).searchParams.get(LAST_EVENT_ID_PARAM);
   return param === null || param === "" ? null : param;
 }

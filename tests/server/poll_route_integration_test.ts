@@ -128,11 +128,31 @@ Deno.test("GET /channels/{ch}/longpoll times out with messages: []", async () =>
 Deno.test("GET /channels/{ch}/longpoll answers 400 for an invalid timeout", async () => {
   const t = startHub();
   try {
-    for (const timeout of ["abc", "61", "-1", "", "1e3", "60.5", "Infinity"]) {
+    for (const timeout of ["abc", "-1", "", "1e3", "Infinity", "60.5.1"]) {
       const response = await fetch(`${t.base}/channels/c/longpoll?timeout=${timeout}`);
       assert.equal(response.status, 400, timeout);
       assert.equal((await response.json()).code, "HUB_ERR_INVALID_TIMEOUT");
     }
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("GET /channels/{ch}/longpoll waits the default without timeout, at most the maximum", async () => {
+  const t = startHub({ longPollTimeoutMs: 150, longPollMaxTimeoutMs: 1_000 });
+  try {
+    const waited = async (query: string) => {
+      const started = Date.now();
+      const response = await fetch(`${t.base}/channels/c/longpoll${query}`);
+      assert.equal(response.status, 200, query);
+      assert.deepEqual((await response.json()).messages, [], query);
+      return Date.now() - started;
+    };
+    const byDefault = await waited("");
+    assert.ok(byDefault >= 100 && byDefault < 900, `default: answered after ${byDefault} ms`);
+    // 61 s asked for: answered at the 1 s maximum, neither at once nor after 61 s.
+    const cut = await waited("?timeout=61");
+    assert.ok(cut >= 950 && cut < 5_000, `timeout=61: answered after ${cut} ms`);
   } finally {
     await t.close();
   }

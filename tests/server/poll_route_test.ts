@@ -8,8 +8,29 @@ Deno.test("parseTimeout accepts seconds with up to 3 decimals within the maximum
   assert.equal(parseTimeout("60", 60_000), 60_000);
 });
 
+Deno.test("parseTimeout cuts a longer wait to the maximum", () => {
+  assert.equal(parseTimeout("60.001", 60_000), 60_000);
+  assert.equal(parseTimeout("61", 60_000), 60_000);
+  assert.equal(parseTimeout("999999999999.999", 60_000), 60_000);
+  assert.equal(parseTimeout("3", 2_000), 2_000);
+});
+
 Deno.test("parseTimeout refuses anything else", () => {
-  for (const text of ["", "-1", "60.001", "61", "1e2", " 1", "1.", ".5", "0x10", "NaN", "1.2345"]) {
+  for (
+    const text of [
+      "",
+      "-1",
+      "1e2",
+      " 1",
+      "1.",
+      ".5",
+      "0x10",
+      "NaN",
+      "Infinity",
+      "1.2345",
+      "1234567890123",
+    ]
+  ) {
     assert.equal(parseTimeout(text, 60_000), undefined, text);
   }
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { EventSource, EventSourceErrorEvent } from "../../lib/sse/event_source.ts";
+import { lastEventIdOf } from "../../lib/sse/server.ts";
 
 type Step = Response | Error | "hang";
 
@@ -276,4 +277,33 @@ Deno.test("EventSource sends the lastEventId option as Last-Event-ID on its firs
   await source.closed;
   assert.equal(requests[0]!.headers.get("Last-Event-ID"), "41");
   assert.deepEqual(ids, ["41"]);
+});
+
+Deno.test("EventSource sends a non-ASCII id as its UTF-8 bytes in Last-Event-ID", async () => {
+  const { fetch, requests } = scriptedFetch([sse("retry: 1\nid: ✓é😀\ndata: x\n\n")]);
+  const source = new EventSource("http://x.test/", { fetch, reconnectionTime: 1 });
+  const log = record(source);
+  await source.closed; // before the fix, Headers.set threw and the rejection went unhandled
+  const header = requests[1]!.headers.get("Last-Event-ID")!;
+  const bytes = Uint8Array.from(header, (char) => char.charCodeAt(0));
+  assert.deepEqual(bytes, new TextEncoder().encode("✓é😀"));
+  assert.equal(
+    lastEventIdOf(new Request("http://x.test/", { headers: requests[1]!.headers })),
+    "✓é😀",
+  );
+  assert.deepEqual(log.entries, [
+    "open 1",
+    `message "x" id=✓é😀`,
+    "error SSE_ERR_STREAM_ENDED 0",
+    "error SSE_ERR_STATUS 2",
+  ]);
+});
+
+Deno.test("EventSource throws a TypeError at once for invalid extra headers", () => {
+  const { fetch, requests } = scriptedFetch([]);
+  assert.throws(
+    () => new EventSource("http://x.test/", { fetch, headers: { "X-Bad": "a\nb" } }),
+    TypeError,
+  );
+  assert.equal(requests.length, 0);
 });

@@ -121,6 +121,21 @@ Deno.test("lastEventIdOf prefers the header, then the query, else null", () => {
   assert.equal(lastEventIdOf(new Request("http://x/?lastEventId=")), null);
   assert.equal(lastEventIdOf(new Request("http://x/")), null);
   assert.equal(lastEventIdOf(new Request("http://x/?lastEventId=%E2%9C%93")), "✓");
+  // The header carries UTF-8 bytes (WHATWG HTML §9.2.3), which Headers hands over as Latin-1.
+  const utf8 = String.fromCharCode(...new TextEncoder().encode("✓é"));
+  assert.equal(
+    lastEventIdOf(new Request("http://x/", { headers: { "Last-Event-ID": utf8 } })),
+    "✓é",
+  );
+  // Bytes that are not UTF-8 come back as they were read.
+  assert.equal(
+    lastEventIdOf(new Request("http://x/", { headers: { "Last-Event-ID": "\xe9t\xe9" } })),
+    "\xe9t\xe9",
+  );
+  assert.equal(
+    lastEventIdOf(new Request("http://x/", { headers: { "Last-Event-ID": "caf\xc3\xa9" } })),
+    "café",
+  );
 });
 
 function options(extra: Partial<ServeEventSourceOptions> = {}): ServeEventSourceOptions {
