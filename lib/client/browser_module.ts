@@ -37,6 +37,7 @@ import {
   requestJson,
   sleep,
 } from "./_http.ts";
+import { ChannelLoops } from "./_channel_loops.ts";
 import { SubscriptionImpl } from "./_subscription.ts";
 import { callApp, isChannelName, positive } from "./_util.ts";
 
@@ -60,6 +61,7 @@ const PARTS: readonly Function[] = [
   positive,
   isChannelName,
   SubscriptionImpl,
+  ChannelLoops,
   SseTransport,
   LongPollTransport,
   ShortPollTransport,

@@ -16,6 +16,7 @@ import {
   sleep,
 } from "./_http.ts";
 import type { Transport, TransportHost } from "./transport.ts";
+import { ChannelLoops } from "./_channel_loops.ts";
 
 /**
  * Long polling.
@@ -30,8 +31,9 @@ import type { Transport, TransportHost } from "./transport.ts";
 export class LongPollTransport implements Transport {
   /** This transport's name. */
   readonly name: "longpoll" | "shortpoll" = "longpoll";
-  #host: TransportHost;
-  #channels = new Map<string, AbortController>();
+  /** Where to report. */
+  protected readonly host: TransportHost;
+  #polls: ChannelLoops;
 
   /**
    * Creates the instance.
@@ -39,34 +41,28 @@ export class LongPollTransport implements Transport {
    * @param host Where to report.
    */
   constructor(host: TransportHost) {
-    this.#host = host;
+    this.host = host;
+    this.#polls = new ChannelLoops(host, (channel, signal) => this.#run(channel, signal));
   }
 
   /** Starts the poll loop of `channel`. */
   add(channel: string): void {
-    if (this.#channels.has(channel)) return;
-    const controller = new AbortController();
-    this.#channels.set(channel, controller);
-    this.#run(channel, controller.signal).catch((error) => {
-      if (!controller.signal.aborted) this.#host.failed(String(error));
-    });
+    this.#polls.add(channel);
   }
 
   /** Stops the poll loop of `channel`. */
   remove(channel: string): void {
-    this.#channels.get(channel)?.abort();
-    this.#channels.delete(channel);
+    this.#polls.remove(channel);
   }
 
   /** Stops every loop. */
   close(): void {
-    for (const controller of this.#channels.values()) controller.abort();
-    this.#channels.clear();
+    this.#polls.close();
   }
 
   /** The URL of the next poll; `first` is true for the loop's first request. */
   protected pollUrl(channel: string, first: boolean): string {
-    const host = this.#host;
+    const host = this.host;
     return channelUrl(host, channel, "/longpoll", {
       after: host.cursorOf(channel),
       timeout: first ? "0" : String(host.settings.longPollTimeoutS),
@@ -80,11 +76,11 @@ export class LongPollTransport implements Transport {
 
   /** How long one poll may take, ms. */
   protected requestTimeoutMs(): number {
-    return this.#host.settings.requestTimeoutMs + this.#host.settings.longPollTimeoutS * 1000;
+    return this.host.settings.requestTimeoutMs + this.host.settings.longPollTimeoutS * 1000;
   }
 
   async #run(channel: string, signal: AbortSignal): Promise<void> {
-    const host = this.#host;
+    const host = this.host;
     if (!await placeChannel(host, channel, signal)) return;
     for (let first = true; !signal.aborted; first = false) {
       const answer = await requestJson(
@@ -115,30 +111,19 @@ export class LongPollTransport implements Transport {
 export class ShortPollTransport extends LongPollTransport {
   /** This transport's name. */
   override readonly name: "longpoll" | "shortpoll" = "shortpoll";
-  #host: TransportHost;
-
-  /**
-   * Creates the instance.
-   *
-   * @param host Where to report.
-   */
-  constructor(host: TransportHost) {
-    super(host);
-    this.#host = host;
-  }
 
   /** `GET /channels/{ch}?after=ID`. */
   protected override pollUrl(channel: string): string {
-    return channelUrl(this.#host, channel, "", { after: this.#host.cursorOf(channel) });
+    return channelUrl(this.host, channel, "", { after: this.host.cursorOf(channel) });
   }
 
   /** The configured interval. */
   protected override pauseMs(): number {
-    return this.#host.settings.shortPollIntervalMs;
+    return this.host.settings.shortPollIntervalMs;
   }
 
   /** A plain request's timeout. */
   protected override requestTimeoutMs(): number {
-    return this.#host.settings.requestTimeoutMs;
+    return this.host.settings.requestTimeoutMs;
   }
 }

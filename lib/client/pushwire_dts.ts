@@ -25,6 +25,9 @@ export type TransportName = "websocket" | "sse" | "iframe" | "longpoll" | "short
 /** Every transport, fastest first: the default order. */
 export declare const TRANSPORT_NAMES: readonly TransportName[];
 
+/** The subprotocol of the multiplexed WebSocket at /ws. */
+export declare const PUSHWIRE_SUBPROTOCOL: "pushwire.v1";
+
 /** A message as every transport delivers it. */
 export interface PushwireMessage {
   /** Broker-assigned id, strictly increasing within the channel; the resume point. */

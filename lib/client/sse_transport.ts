@@ -9,6 +9,7 @@
 import { channelUrl, parseData, placeChannel, reportFailure } from "./_http.ts";
 import { SseEventParser } from "./sse_event_parser.ts";
 import type { Transport, TransportHost } from "./transport.ts";
+import { ChannelLoops } from "./_channel_loops.ts";
 
 /**
  * Server-Sent Events over `fetch`.
@@ -24,7 +25,7 @@ export class SseTransport implements Transport {
   /** This transport's name. */
   readonly name = "sse" as const;
   #host: TransportHost;
-  #channels = new Map<string, AbortController>();
+  #streams: ChannelLoops;
 
   /**
    * Creates the instance.
@@ -33,28 +34,22 @@ export class SseTransport implements Transport {
    */
   constructor(host: TransportHost) {
     this.#host = host;
+    this.#streams = new ChannelLoops(host, (channel, signal) => this.#run(channel, signal));
   }
 
   /** Opens the stream of `channel`. */
   add(channel: string): void {
-    if (this.#channels.has(channel)) return;
-    const controller = new AbortController();
-    this.#channels.set(channel, controller);
-    this.#run(channel, controller.signal).catch((error) => {
-      if (!controller.signal.aborted) this.#host.failed(String(error));
-    });
+    this.#streams.add(channel);
   }
 
   /** Closes the stream of `channel`. */
   remove(channel: string): void {
-    this.#channels.get(channel)?.abort();
-    this.#channels.delete(channel);
+    this.#streams.remove(channel);
   }
 
   /** Closes every stream. */
   close(): void {
-    for (const controller of this.#channels.values()) controller.abort();
-    this.#channels.clear();
+    this.#streams.close();
   }
 
   async #run(channel: string, signal: AbortSignal): Promise<void> {

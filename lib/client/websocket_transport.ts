@@ -177,7 +177,9 @@ export class WebSocketTransport implements Transport {
         }
         return;
       case "unsubscribed":
-        // The hub dropped a subscription that fell behind: catch up from our own cursor.
+        // The hub ended the subscription (slow_consumer: it fell behind; gap: the broker lost
+        // continuity): resubscribe after our own last id, which history answers, with a reset
+        // if anything is lost. A reply without a reason answers our own unsubscribe.
         if (channel !== undefined && reply.reason !== undefined && this.#channels.has(channel)) {
           this.#subscribe(channel);
         }

@@ -3,6 +3,7 @@
 // with the SAME hub (history intact): a server restart as clients see it. Optionally with
 // WebSocket upgrades blocked as a proxy would: refused (403), or held unanswered.
 import { Hub } from "../../lib/hub/hub.ts";
+import type { Broker } from "../../lib/hub/broker.ts";
 import { MemoryBroker } from "../../lib/hub/memory_broker.ts";
 import { type OnePortServer, serveOnePort } from "../../lib/net/one_port_server.ts";
 import { pushwireScriptRoute } from "../../lib/client/browser_module.ts";
@@ -22,6 +23,8 @@ export interface RestartableHubOptions {
   readonly blockWebSocket?: "refuse" | "hang";
   /** Extra routes (e.g. a test page at "/"). */
   readonly routes?: Readonly<Record<string, RouteHandler>>;
+  /** The hub's broker (`history` is then the broker's). @default {a MemoryBroker} */
+  readonly broker?: Broker;
 }
 
 const FORBIDDEN = new TextEncoder().encode(
@@ -31,6 +34,8 @@ const FORBIDDEN = new TextEncoder().encode(
 export class RestartableHub {
   readonly hub: Hub;
   readonly #options: RestartableHubOptions;
+  /** How WebSocket upgrades are blocked from the next {@linkcode start} on. */
+  blockWebSocket: "refuse" | "hang" | undefined;
   #port = 0;
   #server: OnePortServer | undefined;
   #websocket: WebSocketRoutes | undefined;
@@ -40,8 +45,10 @@ export class RestartableHub {
 
   constructor(options: RestartableHubOptions = {}) {
     this.#options = options;
+    this.blockWebSocket = options.blockWebSocket;
     this.hub = new Hub({
-      broker: new MemoryBroker({ history: { maxMessages: options.history ?? 10_000 } }),
+      broker: options.broker ??
+        new MemoryBroker({ history: { maxMessages: options.history ?? 10_000 } }),
     });
     this.start();
   }
@@ -54,7 +61,7 @@ export class RestartableHub {
   start(): void {
     if (this.#server !== undefined) throw new Error("already started");
     const websocket = createWebSocketRoutes(this.hub);
-    const block = this.#options.blockWebSocket;
+    const block = this.blockWebSocket;
     const blocked = block !== undefined;
     const forbidden: RouteHandler = () => new Response("blocked", { status: 403 });
     this.#server = serveOnePort({

@@ -59,16 +59,43 @@ Deno.test("PUSHWIRE_JS is one self-contained ES module: no import, no TypeScript
   new Function(PUSHWIRE_JS.replace(/^export \{[^}]*\};$/m, ""));
 });
 
+Deno.test("PUSHWIRE_DTS declares every value the module exports, and no other", () => {
+  const exported = PUSHWIRE_JS.match(/^export \{ ([^}]*) \};$/m)![1]!.split(", ").sort();
+  const declared = [...PUSHWIRE_DTS.matchAll(/^export declare (?:const|function|class) (\w+)/gm)]
+    .map((m) => m[1]!).sort();
+  assert.deepEqual(declared, exported);
+});
+
 Deno.test("the implementation type-checks against PUSHWIRE_DTS in both directions", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pushwire-dts-" });
   try {
     const impl = new URL("../../lib/client/pushwire_client.ts", import.meta.url).href;
+    const ws = new URL("../../lib/client/websocket_transport.ts", import.meta.url).href;
     await Deno.writeTextFile(`${dir}/pushwire.d.ts`, PUSHWIRE_DTS);
     await Deno.writeTextFile(
       `${dir}/check.ts`,
       `import type * as D from "./pushwire.d.ts";
 import * as I from ${JSON.stringify(impl)};
+import * as W from ${JSON.stringify(ws)};
 export const subscribe: typeof D.subscribe = I.subscribe;
+export const subprotocol: typeof D.PUSHWIRE_SUBPROTOCOL = W.PUSHWIRE_SUBPROTOCOL;
+// Assignability misses an optional member one side lacks: the member names must be the same.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const sameMembers: [
+  Same<keyof I.ClientOptions, keyof D.ClientOptions>,
+  Same<keyof I.SubscribeOptions, keyof D.SubscribeOptions>,
+  Same<keyof I.PublishOptions, keyof D.PublishOptions>,
+  Same<keyof I.BackoffOptions, keyof D.BackoffOptions>,
+  Same<keyof I.ClientStatus, keyof D.ClientStatus>,
+  Same<keyof I.PushwireMessage, keyof D.PushwireMessage>,
+  Same<keyof I.ResetEvent, keyof D.ResetEvent>,
+  Same<keyof I.RefusalEvent, keyof D.RefusalEvent>,
+  Same<keyof I.Subscription, keyof D.Subscription>,
+  Same<keyof I.TransportMemory, keyof D.TransportMemory>,
+  Same<keyof I.PushwireClient, keyof D.PushwireClient>,
+  Same<I.TransportName, D.TransportName>,
+  Same<I.ClientState, D.ClientState>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true];
 export const publish: typeof D.publish = I.publish;
 export const createClient: typeof D.createClient = I.createClient;
 export const names: typeof D.TRANSPORT_NAMES = I.TRANSPORT_NAMES;

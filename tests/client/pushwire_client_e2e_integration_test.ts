@@ -1,10 +1,12 @@
 // The served module (GET /pushwire.js) end to end in headless Chromium: every transport forced
 // in turn, WebSocket blocked (refused, or left hanging) → fallback to SSE (and remembered),
 // server restarted mid-stream (same hub, same port, messages published while it is down) with
-// thousands of messages on two channels checked for count and order, and the spread of
-// reconnect times of many clients in one page.
+// thousands of messages on two channels checked for count and order, a restart that comes back
+// with WebSocket blocked (resume on SSE), a broker gap on one multiplexed channel, and the
+// spread of reconnect times of many clients in one page.
 import assert from "node:assert/strict";
 import { type CdpPage, type Chromium, delay, launchChromium } from "../_cdp.ts";
+import { GapBroker } from "../_gap_broker.ts";
 import { RestartableHub, type RestartableHubOptions } from "./_restartable_hub.ts";
 
 const PAGE = `<!DOCTYPE html>
@@ -101,6 +103,19 @@ async function waitCount(page: CdpPage, name: string, channel: string, count: nu
   );
 }
 
+/** Waits until `name` has as many messages as were `sent` per channel: the same ids, in order. */
+async function assertReceivedExactly(page: CdpPage, name: string, sent: Record<string, string[]>) {
+  for (const [channel, ids] of Object.entries(sent)) {
+    await waitCount(page, name, channel, ids.length);
+  }
+  await delay(300); // a late duplicate would show
+  for (const [channel, ids] of Object.entries(sent)) {
+    const got = await page.evaluate<string[]>(`results.${name}.ids[${JSON.stringify(channel)}]`);
+    assert.equal(got.length, ids.length, `${channel} count`);
+    assert.deepEqual(got, ids, `${channel} order`);
+  }
+}
+
 const ALL = ["websocket", "sse", "iframe", "longpoll", "shortpoll"] as const;
 
 Deno.test("pushwire.js delivers in order on each transport forced in turn", async () => {
@@ -159,9 +174,9 @@ Deno.test("pushwire.js falls back to SSE after connectTimeoutMs when WebSocket u
   });
 });
 
-Deno.test("pushwire.js surfaces a reset on WebSocket and iframe, then delivers what was retained", async () => {
+Deno.test("pushwire.js surfaces a reset on every transport, then delivers what was retained", async () => {
   await withBrowser({ history: 5 }, async (server, page) => {
-    for (const transport of ["websocket", "iframe"] as const) {
+    for (const transport of ALL) {
       const channel = `reset.${transport}`;
       const ids = await publishRange(server, channel, 0, 10);
       const name = `reset_${transport}`;
@@ -294,13 +309,7 @@ for (const transport of ["websocket", "sse", "iframe", "longpoll", "shortpoll"] 
       await publishBoth(750, 1000); // and one more batch before it comes back
       server.start();
       await publishBoth(1000, 1500);
-      for (const channel of channels) await waitCount(page, "r", channel, 1500);
-      await delay(300); // a late duplicate would show
-      for (const channel of channels) {
-        const ids = await page.evaluate<string[]>(`results.r.ids[${JSON.stringify(channel)}]`);
-        assert.equal(ids.length, 1500, `${channel} count`);
-        assert.deepEqual(ids, sent[channel], `${channel} order`);
-      }
+      await assertReceivedExactly(page, "r", sent);
       const statuses = await page.evaluate<string[]>("results.r.statuses");
       assert.ok(statuses.includes(`reconnecting:${transport}`), statuses.join(" "));
       assert.deepEqual(await page.evaluate("results.r.resets"), []);
@@ -308,6 +317,63 @@ for (const transport of ["websocket", "sse", "iframe", "longpoll", "shortpoll"] 
     });
   });
 }
+
+Deno.test("pushwire.js switches from WebSocket to SSE across a restart that blocks WebSocket, losing and repeating nothing", async () => {
+  await withBrowser({}, async (server, page) => {
+    const channels = ["switch.a", "switch.b"];
+    await start(page, "s", channels, { ...FAST, transports: ["websocket", "sse"] });
+    await waitOpen(page, "s", "websocket");
+    const sent: Record<string, string[]> = { "switch.a": [], "switch.b": [] };
+    const publishBoth = async (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        for (const channel of channels) sent[channel]!.push(await server.publish(channel, i));
+      }
+    };
+    await publishBoth(0, 300);
+    await waitCount(page, "s", "switch.a", 50);
+    await server.stop();
+    await page.waitFor(`results.s.state !== "open"`, "the client to notice the stop");
+    await publishBoth(300, 600); // while the server is down
+    server.blockWebSocket = "refuse"; // it comes back behind a proxy that breaks upgrades
+    server.start();
+    await waitOpen(page, "s", "sse");
+    await publishBoth(600, 900);
+    await assertReceivedExactly(page, "s", sent);
+    const statuses = await page.evaluate<string[]>("results.s.statuses");
+    assert.ok(statuses.includes("connecting:sse"), statuses.join(" "));
+    assert.equal(statuses.at(-1), "open:sse");
+    assert.deepEqual(await page.evaluate("results.s.resets"), []);
+  });
+});
+
+Deno.test("pushwire.js on WebSocket resubscribes a channel the hub ended with a broker gap, reporting the reset, while the socket and the other channel go on", async () => {
+  const broker = new GapBroker();
+  await withBrowser({ broker }, async (server, page) => {
+    await start(page, "g", ["lossy", "steady"], { ...FAST, transports: ["websocket"] });
+    await waitOpen(page, "g", "websocket");
+    const lossy = await publishRange(server, "lossy", 0, 3);
+    const steady = await publishRange(server, "steady", 0, 3);
+    await waitCount(page, "g", "lossy", 3);
+    await waitCount(page, "g", "steady", 3);
+    const statusesBefore = await page.evaluate<string[]>("results.g.statuses");
+    // The hub answers `unsubscribed` with reason "gap" for "lossy"; the client resubscribes it
+    // after its own cursor, and history (which now says reset) answers with a reset.
+    broker.gap("lossy");
+    await page.waitFor("results.g.resets.length === 1", "the reset of the gap");
+    const resets = await page.evaluate<{ channel: string; cursor: string }[]>("results.g.resets");
+    assert.equal(resets[0]!.channel, "lossy");
+    lossy.push(...await publishRange(server, "lossy", 3, 6));
+    steady.push(...await publishRange(server, "steady", 3, 6));
+    await waitCount(page, "g", "lossy", 6);
+    await waitCount(page, "g", "steady", 6);
+    await delay(200); // a late duplicate would show
+    assert.deepEqual(await page.evaluate("results.g.ids.lossy"), lossy);
+    assert.deepEqual(await page.evaluate("results.g.ids.steady"), steady);
+    // One socket throughout: no reconnect, no status change.
+    assert.deepEqual(await page.evaluate("results.g.statuses"), statusesBefore);
+    assert.equal(await page.evaluate("results.g.resets.length"), 1);
+  });
+});
 
 // Many clients in one page: Chromium lets only one WebSocket per host be CONNECTING at a time
 // (RFC 6455 §4.1), so handshakes queue; a long connect timeout keeps the queue from counting as
