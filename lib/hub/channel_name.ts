@@ -32,7 +32,14 @@ export function isChannelName(name: string): boolean {
 }
 
 /**
- * Reports whether `name` is a valid event name ({@linkcode EVENT_NAME_PATTERN}).
+ * Event names the hub itself sends: `reset` is the SSE event that says messages were lost, so a
+ * message may not forge it.
+ */
+export const RESERVED_EVENT_NAMES: readonly string[] = ["reset"];
+
+/**
+ * Reports whether `name` is a valid event name ({@linkcode EVENT_NAME_PATTERN}) that is not
+ * reserved ({@linkcode RESERVED_EVENT_NAMES}).
  *
  * @example Reject a name that would break an SSE line
  * ```ts
@@ -40,8 +47,9 @@ export function isChannelName(name: string): boolean {
  * import { isEventName } from "./channel_name.ts";
  * assert.ok(isEventName("update"));
  * assert.ok(!isEventName("a\nb"));
+ * assert.ok(!isEventName("reset"));
  * ```
  */
 export function isEventName(name: string): boolean {
-  return EVENT_NAME_PATTERN.test(name);
+  return EVENT_NAME_PATTERN.test(name) && !RESERVED_EVENT_NAMES.includes(name);
 }

@@ -192,7 +192,7 @@ export class Hub {
     const event = options.event;
     if (event !== undefined && !isEventName(event)) {
       throw new TypeError(
-        `Cannot publish: event name "${event}" does not match [A-Za-z0-9_.:-]{1,64}`,
+        `Cannot publish: event name "${event}" does not match [A-Za-z0-9_.:-]{1,64} or is reserved (reset)`,
       );
     }
     this.#checkOpen("publish");

@@ -11,7 +11,7 @@
  * | code | status | when |
  * | --- | --- | --- |
  * | `HUB_ERR_INVALID_CHANNEL` | 400 | channel name does not match `[A-Za-z0-9_.:-]{1,128}` |
- * | `HUB_ERR_INVALID_EVENT` | 400 | `?event=` does not match `[A-Za-z0-9_.:-]{1,64}` |
+ * | `HUB_ERR_INVALID_EVENT` | 400 | `?event=` does not match `[A-Za-z0-9_.:-]{1,64}`, or is the reserved `reset` |
  * | `HUB_ERR_INVALID_CURSOR` | 400 | `after` / `Last-Event-ID` is not an id this broker can parse |
  * | `HUB_ERR_UNKNOWN_CURSOR` | 400 | the cursor has this broker's form but was never issued (ahead of every id) |
  * | `HUB_ERR_INVALID_JSON` | 400 | a JSON body does not parse |

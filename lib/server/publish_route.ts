@@ -109,7 +109,9 @@ export async function publishRoute(
       hubError(
         "HUB_ERR_INVALID_EVENT",
         400,
-        `Cannot publish: event name "${event.slice(0, 80)}" does not match [A-Za-z0-9_.:-]{1,64}`,
+        `Cannot publish: event name "${
+          event.slice(0, 80)
+        }" does not match [A-Za-z0-9_.:-]{1,64} or is reserved (reset)`,
       ),
       headers,
     );

@@ -20,3 +20,8 @@ Deno.test("isEventName rejects CR, LF, NUL and names over 64 characters", () => 
     assert.equal(isEventName(name), false, JSON.stringify(name));
   }
 });
+
+Deno.test("isEventName refuses the reserved reset, which would forge the hub's lost-messages event", () => {
+  assert.equal(isEventName("reset"), false);
+  assert.ok(isEventName("Reset")); // SSE event types are case-sensitive
+});

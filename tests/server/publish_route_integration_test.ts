@@ -71,6 +71,7 @@ Deno.test("POST /channels/{ch} answers 400 for invalid JSON, bad UTF-8 and bad e
       ["/channels/c?event=a%0Ab", "x", "text/plain", "HUB_ERR_INVALID_EVENT"],
       ["/channels/c?event=", "x", "text/plain", "HUB_ERR_INVALID_EVENT"],
       [`/channels/c?event=${"e".repeat(65)}`, "x", "text/plain", "HUB_ERR_INVALID_EVENT"],
+      ["/channels/c?event=reset", "x", "text/plain", "HUB_ERR_INVALID_EVENT"],
     ];
     for (const [path, body, type, code] of cases) {
       const response = await post(t.base, path, body, type);

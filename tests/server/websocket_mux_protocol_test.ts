@@ -43,6 +43,7 @@ Deno.test("parseMuxRequest refuses malformed requests with stable codes, echoing
     ['{"type":"subscribe","channel":"a","after":7}', "MUX_ERR_INVALID_REQUEST"],
     ['{"type":"publish","channel":"a"}', "MUX_ERR_INVALID_REQUEST"],
     ['{"type":"publish","channel":"a","data":1,"event":""}', "HUB_ERR_INVALID_EVENT"],
+    ['{"type":"publish","channel":"a","data":1,"event":"reset"}', "HUB_ERR_INVALID_EVENT"],
     ['{"type":"publish","channel":"a","data":1,"event":3}', "HUB_ERR_INVALID_EVENT"],
   ];
   for (const [frame, code] of cases) {

@@ -191,7 +191,7 @@ export function parseMuxRequest(text: string): MuxRequest | MuxError {
   if (event !== undefined && (typeof event !== "string" || !isEventName(event))) {
     return muxError(
       "HUB_ERR_INVALID_EVENT",
-      "Cannot publish: event name does not match [A-Za-z0-9_.:-]{1,64}",
+      "Cannot publish: event name does not match [A-Za-z0-9_.:-]{1,64} or is reserved (reset)",
       id,
       channel,
     );
