@@ -9,6 +9,7 @@
 //   subscribed CHANNEL CURSOR
 //   message CHANNEL ID EVENT DATA_JSON      (EVENT is "-" when the message has none)
 //   reset CHANNEL                           (messages after the cursor were lost)
+//   error CODE                              (why the relay is closing the connection)
 //   closed
 // When the connection ends it reconnects a second later and resumes after the last message id
 // it printed, so nothing is missed or repeated. Stop it with Ctrl-C.
@@ -102,6 +103,8 @@ public class RelayClient {
                   + " " + event + " " + element.getTextContent());
             }
             case "reset" -> System.out.println("reset " + element.getAttribute("channel"));
+            // The relay's last document before it closes the socket on purpose.
+            case "error" -> System.out.println("error " + element.getAttribute("code"));
             default -> System.out.println("other " + element.getTagName());
           }
           System.out.flush();

@@ -8,7 +8,9 @@
  * Each subscription is a feed pulled into the connection's queue while that queue is less
  * than half full; a client that stops reading stops the pulling, its feed falls behind,
  * and the source ends it (`slow_consumer`), which disconnects the client as a slow reader
- * with its cursors kept. A message is encoded once, however many connections receive it.
+ * with its cursors kept. A feed the source ends with a gap (messages lost after its cursor)
+ * is replaced by a new feed from that cursor, which starts with a `<reset/>`. A message is
+ * encoded once, however many connections receive it.
  *
  * @module
  */
@@ -441,11 +443,39 @@ export class Relay {
     feed.close();
     if (sub.feed !== feed || conn.state !== "open") return;
     // The feed ended on its own while the client still wants it.
+    if (reason === "gap" && await this.#resume(conn, channel, sub, feed)) return;
+    if (sub.feed !== feed || conn.state !== "open") return;
     if (reason === "slow_consumer") {
       conn.close("RELAY_ERR_SLOW_READER", `Fell too far behind channel ${channel}`);
     } else {
       conn.close("RELAY_SHUTDOWN", `The feed of channel ${channel} ended`);
     }
+  }
+
+  // The source lost messages after the feed's cursor (e.g. a Redis restart without
+  // persistence): a new feed from that cursor starts with a reset, so the client gets
+  // `<reset/>` and what is retained, and its other channels go on. False: it could not.
+  async #resume(
+    conn: RelayConnection,
+    channel: string,
+    sub: Subscription,
+    ended: RelayFeed,
+  ): Promise<boolean> {
+    let result: RelayFeed | RelaySourceError;
+    try {
+      result = await this.#source.subscribe(channel, { after: ended.cursor });
+    } catch {
+      return false;
+    }
+    if (result.type === "error") return false;
+    if (sub.feed !== ended || conn.state !== "open") {
+      // Left or closed meanwhile: nothing to resume.
+      result.close();
+      return true;
+    }
+    sub.feed = result;
+    void this.#pump(conn, channel, sub, result);
+    return true;
   }
 }
 

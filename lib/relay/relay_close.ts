@@ -11,9 +11,12 @@
  * - `RELAY_POLICY_SERVED`: a `<policy-file-request/>` was answered; closed as Flash expects.
  * - `RELAY_PEER_CLOSED`: the client closed the socket (or it failed).
  * - `RELAY_SHUTDOWN`: the relay is shutting down.
- * - `RELAY_ERR_JUNK`: the client sent bytes that are not a policy-file request.
- * - `RELAY_ERR_REQUEST_TIMEOUT`: a started policy-file request did not complete in time.
- * - `RELAY_ERR_IDLE`: the connection held no subscription for the idle timeout.
+ * - `RELAY_ERR_JUNK`: the client sent bytes that are not a policy-file request; it gets an
+ *   `<error/>` with this code.
+ * - `RELAY_ERR_REQUEST_TIMEOUT`: a started policy-file request did not complete in time; it
+ *   gets an `<error/>` with this code.
+ * - `RELAY_ERR_IDLE`: the connection held no subscription for the idle timeout; it gets an
+ *   `<error/>` with this code.
  * - `RELAY_ERR_SLOW_READER`: the outgoing queue went over its limit; cursors are kept.
  * - `RELAY_ERR_WRITE_TIMEOUT`: one write stayed pending too long; cursors are kept.
  * - `RELAY_ERR_TOO_MANY_CONNECTIONS`: the relay was full; the client got an `<error/>`.

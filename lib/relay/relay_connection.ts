@@ -22,7 +22,7 @@ import {
 } from "./_constants.ts";
 import { encodePolicyFile } from "./policy_file.ts";
 import { type RelayClose, relayClose, type RelayCloseCode } from "./relay_close.ts";
-import { encodeGreeting } from "./relay_message.ts";
+import { encodeGreeting, encodeRelayError } from "./relay_message.ts";
 
 /** Lifecycle of a relay connection. */
 export type RelayConnectionState = "sniffing" | "open" | "closing" | "closed";
@@ -277,13 +277,15 @@ export class RelayConnection {
   /**
    * Feeds bytes read from the socket. Only a complete `<policy-file-request/>` + NUL is
    * understood: it is answered with the policy file and the connection closes once that is
-   * written. Any other byte is junk and closes the connection at once.
+   * written. Any other byte is junk: queued messages are dropped, and the connection closes
+   * once `<error code="RELAY_ERR_JUNK"/>` + NUL is written.
    */
   receive(bytes: Uint8Array, now: number): void {
     if (this.#state === "closing" || this.#state === "closed") return;
     for (let i = 0; i < bytes.length; i++) {
       if (bytes[i] !== POLICY_FILE_REQUEST[this.#matched]) {
-        this.#end("RELAY_ERR_JUNK", false, "Inbound bytes that are not a policy-file request");
+        this.#dropQueue();
+        this.#refuse("RELAY_ERR_JUNK", "Inbound bytes that are not a policy-file request");
         return;
       }
       if (this.#matched++ === 0) this.#requestStartedAt = now;
@@ -304,8 +306,19 @@ export class RelayConnection {
     this.#end("RELAY_PEER_CLOSED", false, "The client closed the connection");
   }
 
-  /** Closes the connection from the server side (`RELAY_SHUTDOWN` unless told otherwise). */
+  /**
+   * Closes the connection from the server side at once (`RELAY_SHUTDOWN` unless told
+   * otherwise). A connection already closing by flushing stops flushing, keeping its close
+   * reason: a reader that stalled mid-flush must not hold up a shutdown.
+   */
   close(code: RelayCloseCode = "RELAY_SHUTDOWN", message = "The relay is shutting down"): void {
+    if (this.#state === "closing" && this.#close?.flush) {
+      this.#close = relayClose(this.#close.code, false, this.#close.message);
+      this.#dropQueue();
+      this.#notifyRoom();
+      this.onChange?.();
+      return;
+    }
     this.#end(code, false, message);
   }
 
@@ -323,7 +336,7 @@ export class RelayConnection {
     if (this.#state === "closing") return;
     if (this.#matched > 0) {
       if (now - this.#requestStartedAt >= this.#requestTimeoutMs) {
-        this.#end("RELAY_ERR_REQUEST_TIMEOUT", false, "Policy-file request incomplete");
+        this.#refuse("RELAY_ERR_REQUEST_TIMEOUT", "Policy-file request incomplete");
       }
       return;
     }
@@ -332,7 +345,7 @@ export class RelayConnection {
       return;
     }
     if (this.#channels.size === 0 && now - this.#idleSince >= this.#idleTimeoutMs) {
-      this.#end("RELAY_ERR_IDLE", true, `No subscription for ${this.#idleTimeoutMs} ms`);
+      this.#refuse("RELAY_ERR_IDLE", `No subscription for ${this.#idleTimeoutMs} ms`);
     }
   }
 
@@ -404,6 +417,13 @@ export class RelayConnection {
     this.#state = "open";
     this.#greeted = true;
     this.#push({ bytes: encodeGreeting(this.id), channel: undefined, id: undefined });
+  }
+
+  // Closes once what is queued and `<error code="CODE"/>` are written, so a client that is
+  // still reading learns why; the write timeout and `close()` bound a reader that is not.
+  #refuse(code: RelayCloseCode, message: string): void {
+    this.#push({ bytes: encodeRelayError(code), channel: undefined, id: undefined });
+    this.#end(code, true, message);
   }
 
   #push(entry: Entry): void {

@@ -80,6 +80,33 @@ Deno.test("chat.ts replays history on join and publishes join, say and leave to 
   }
 });
 
+Deno.test("chat.ts refuses a bad room or nick with 400 and closes on a line over 4 KiB with 1009", async () => {
+  const example = await Example.start("chat.ts");
+  try {
+    for (const path of ["/rooms/no%20room?nick=ann", "/rooms/lobby?nick=a%3Cb"]) {
+      const refused = await connect(`ws://127.0.0.1:${example.port}${path}`).catch((e) => e);
+      assert.ok(refused instanceof WebSocketConnectError, path);
+      assert.equal(refused.status, 400, path);
+    }
+    const dave = await Member.join(example.port, "dave");
+    assert.deepEqual(await dave.read(1), ["join dave"]);
+    dave.session.send("x".repeat(4097));
+    const closed = await within(dave.session.closed, "the close after a long line");
+    assert.equal(closed.code, 1009);
+    // The long line was never published; the leave was (right after the close: bounded wait).
+    let lines: string[] = [];
+    for (let i = 0; i < 100 && lines.length < 2; i++) {
+      const url = `http://127.0.0.1:${example.port}/channels/room.lobby`;
+      lines = (await (await fetch(url)).json()).messages.map(lineOf);
+      if (lines.length < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.deepEqual(lines, ["join dave", "leave dave"]);
+  } finally {
+    const { code, stderr } = await example.stop();
+    assert.equal(code, 0, stderr);
+  }
+});
+
 Deno.test("chat.ts rooms are hub channels: SSE, HTTP publish and Python share the port", async () => {
   const example = await Example.start("chat.ts");
   const base = `http://127.0.0.1:${example.port}`;

@@ -15,13 +15,14 @@ export interface RelayFixture {
   close(): Promise<void>;
 }
 
+/** Starts a relay over `hub` (a memory hub with deep history by default); `close` closes `hub`. */
 export function startRelay(
   options: Omit<RelayOptions, "source"> = {},
   tickMs = 50,
-): RelayFixture {
-  const hub = new Hub({
+  hub: Hub = new Hub({
     broker: new MemoryBroker({ history: { maxMessages: 100_000, maxBytes: 256 * 1024 * 1024 } }),
-  });
+  }),
+): RelayFixture {
   const relay = new Relay({ source: hub, ...options });
   const tcp = listenRelay(relay, { port: 0, tickMs });
   const handler = createRelayHandler(relay);

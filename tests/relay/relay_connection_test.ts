@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { encodePolicyFile } from "../../lib/relay/policy_file.ts";
 import { RelayConnection, type RelayConnectionOptions } from "../../lib/relay/relay_connection.ts";
-import { encodeGreeting } from "../../lib/relay/relay_message.ts";
+import { encodeGreeting, encodeRelayError } from "../../lib/relay/relay_message.ts";
 
 const ID = "AAAAAAAAAAAAAAAAAAAAAA";
 const POLICY = encodePolicyFile({ origins: ["a.example"], ports: [8001] });
@@ -68,29 +68,60 @@ Deno.test("RelayConnection answers a policy-file request made after the greeting
   assert.equal(conn.channels.get("c"), "0");
 });
 
-Deno.test("RelayConnection closes at once on junk, at any byte of the input", () => {
+const errorDoc = (code: string) => encodeRelayError(code);
+const concat = (...parts: Uint8Array[]) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((offset, p) => (out.set(p, offset), offset + p.length), 0);
+  return out;
+};
+
+Deno.test("RelayConnection answers junk at any byte of the input with only an <error/>, then closes", () => {
   const junk = new TextEncoder().encode("<policy-file-request/>x");
   for (let at = 0; at < REQUEST.length; at++) {
     const input = REQUEST.slice(0, at + 1);
     input[at] = 0x78; // 'x' where the request has something else
     const conn = open();
+    conn.subscribe("c", "0");
+    assert.ok(conn.enqueue(doc(1), "c", "1"));
     conn.receive(input, 0);
     assert.equal(conn.closeReason?.code, "RELAY_ERR_JUNK", `byte ${at}`);
-    assert.equal(conn.closeReason?.flush, false);
-    assert.equal(conn.takeOutgoing(0), undefined, "the queue is dropped");
+    assert.equal(conn.state, "closing");
+    assert.deepEqual(drain(conn), errorDoc("RELAY_ERR_JUNK"), "greeting and message dropped");
+    assert.equal(conn.channels.get("c"), "0", "the cursor stays at what was written");
   }
-  const conn = open();
-  conn.receive(junk, 0);
-  assert.equal(conn.closeReason?.code, "RELAY_ERR_JUNK");
+  const sniffing = new RelayConnection(ID, 0, { policyWindowMs: 100 });
+  sniffing.receive(junk, 0);
+  assert.equal(sniffing.closeReason?.code, "RELAY_ERR_JUNK");
+  assert.equal(sniffing.greeted, false);
+  assert.deepEqual(drain(sniffing), errorDoc("RELAY_ERR_JUNK"));
 });
 
-Deno.test("RelayConnection closes a policy-file request that never completes", () => {
+Deno.test("RelayConnection closes a policy-file request that never completes, saying why", () => {
   const conn = new RelayConnection(ID, 0, { policyWindowMs: 10, requestTimeoutMs: 50 });
   conn.receive(REQUEST.subarray(0, 5), 5);
   conn.tick(54);
   assert.equal(conn.state, "sniffing");
   conn.tick(55);
   assert.equal(conn.closeReason?.code, "RELAY_ERR_REQUEST_TIMEOUT");
+  assert.deepEqual(drain(conn), errorDoc("RELAY_ERR_REQUEST_TIMEOUT"));
+});
+
+Deno.test("RelayConnection close() stops a flushing close whose reader stalled, keeping its reason", () => {
+  const conn = open({ idleTimeoutMs: 100 });
+  conn.takeOutgoing(0); // the greeting's write never finishes
+  conn.tick(100);
+  assert.equal(conn.closeReason?.code, "RELAY_ERR_IDLE");
+  assert.equal(conn.closeReason?.flush, true);
+  let changes = 0;
+  conn.onChange = () => changes++;
+  conn.close();
+  assert.equal(changes, 1);
+  assert.deepEqual(conn.closeReason, {
+    code: "RELAY_ERR_IDLE",
+    flush: false,
+    message: "No subscription for 100 ms",
+  });
+  assert.equal(conn.takeOutgoing(0), undefined, "nothing more is written");
 });
 
 Deno.test("RelayConnection closes after the idle timeout with no subscription, not with one", () => {
@@ -99,6 +130,7 @@ Deno.test("RelayConnection closes after the idle timeout with no subscription, n
   assert.equal(idle.state, "open");
   idle.tick(100);
   assert.equal(idle.closeReason?.code, "RELAY_ERR_IDLE");
+  assert.deepEqual(drain(idle), concat(encodeGreeting(ID), errorDoc("RELAY_ERR_IDLE")));
 
   const busy = open({ idleTimeoutMs: 100 });
   busy.subscribe("c", "0");

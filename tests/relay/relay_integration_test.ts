@@ -88,12 +88,15 @@ Deno.test("Relay resumes a Deno client from its last message id after a reconnec
   }
 });
 
-Deno.test("Relay closes a client that sends anything but a policy-file request", async () => {
+Deno.test("Relay closes a client that sends anything but a policy-file request, saying why", async () => {
   const fx = startRelay({ policyWindowMs: 0 });
   try {
     const client = await connectClient(fx.tcpPort);
     try {
       await client.conn.write(new TextEncoder().encode("<policy-file-request/>x"));
+      const doc = await client.reader.next();
+      assert.ok(doc !== null);
+      assert.deepEqual(parseDocument(doc), { type: "error", code: "RELAY_ERR_JUNK" });
       assert.equal(await client.reader.next(), null);
       const status = await fetch(`${fx.httpBase}/relay/${client.id}`);
       assert.equal(status.status, 200);
@@ -103,6 +106,59 @@ Deno.test("Relay closes a client that sends anything but a policy-file request",
     }
   } finally {
     await fx.close();
+  }
+});
+
+Deno.test("Relay answers an HTTP request on its port with only an <error/> and closes", async () => {
+  const fx = startRelay({ policyWindowMs: 2_000 });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: fx.tcpPort });
+  try {
+    await conn.write(new TextEncoder().encode("GET / HTTP/1.1\r\nhost: x\r\n\r\n"));
+    // Within the policy window: no greeting, so no relay id for a peer that is no client.
+    const rest = await new DocumentReader(conn).rest();
+    assert.equal(new TextDecoder().decode(rest), '<error code="RELAY_ERR_JUNK"/>\0');
+  } finally {
+    conn.close();
+    await fx.close();
+  }
+});
+
+Deno.test("Relay shuts down promptly with a client that stopped reading while being closed", async () => {
+  const fx = startRelay({ policyWindowMs: 0, maxQueueBytes: 64 * 1024 * 1024 });
+  const client = await connectClient(fx.tcpPort);
+  let clientOpen = true;
+  // Closing the client unblocks a stuck shutdown, so a failure still releases everything.
+  const closeClient = () => {
+    if (clientOpen) client.conn.close();
+    clientOpen = false;
+  };
+  let closed: Promise<void> | undefined;
+  try {
+    assert.equal((await subscribe(fx.httpBase, client.id, "flood")).status, 200);
+    // Enough to fill both socket buffers, so a write stays pending.
+    const chunk = "x".repeat(64 * 1024);
+    for (let i = 0; i < 400; i++) await fx.hub.publish("flood", chunk);
+    // Junk closes by flushing an <error/>, which queues behind the stalled write.
+    await client.conn.write(new TextEncoder().encode("junk"));
+    const core = fx.relay.get(client.id)!;
+    for (let i = 0; i < 200 && core.closeReason === undefined; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.deepEqual(
+      [core.closeReason?.code, core.closeReason?.flush, core.pendingMessages > 0],
+      ["RELAY_ERR_JUNK", true, true],
+    );
+    closed = fx.close();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const outcome = await Promise.race([
+      closed.then(() => "closed"),
+      new Promise<string>((resolve) => timer = setTimeout(() => resolve("stuck"), 5_000)),
+    ]);
+    clearTimeout(timer);
+    assert.equal(outcome, "closed", "shutdown waited for a stalled reader");
+  } finally {
+    closeClient();
+    await (closed ??= fx.close());
   }
 });
 
@@ -147,6 +203,9 @@ Deno.test("Relay closes a connection that holds no subscription for the idle tim
   try {
     const client = await connectClient(fx.tcpPort);
     try {
+      const doc = await client.reader.next();
+      assert.ok(doc !== null);
+      assert.deepEqual(parseDocument(doc), { type: "error", code: "RELAY_ERR_IDLE" });
       assert.equal(await client.reader.next(), null);
       const status = await (await fetch(`${fx.httpBase}/relay/${client.id}`)).json();
       assert.deepEqual(status, {

@@ -5,6 +5,7 @@ import { Metrics } from "../../lib/server/metrics.ts";
 import { Relay, type RelayOptions } from "../../lib/relay/relay.ts";
 import type { RelayConnection } from "../../lib/relay/relay_connection.ts";
 import type { RelaySource } from "../../lib/relay/relay_source.ts";
+import { GapBroker } from "../_gap_broker.ts";
 import { type ParsedDocument, parseDocument } from "./_relay_fixture.ts";
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -261,6 +262,35 @@ Deno.test("Relay closes a connection whose feed the source ends, and closeAll cl
   assert.equal(b.state, "open");
   relay.closeAll();
   assert.equal(b.closeReason?.code, "RELAY_SHUTDOWN");
+});
+
+Deno.test("Relay answers a gap in the source with a <reset/> and what is retained, other channels untouched", async () => {
+  const broker = new GapBroker();
+  const { hub, relay } = setup({}, { broker });
+  const conn = connect(relay);
+  await relay.subscribe(conn.id, "c", undefined, 0);
+  await relay.subscribe(conn.id, "other", undefined, 0);
+  const one = await hub.publish("c", 1);
+  await settle();
+  assert.deepEqual(dataOf(drain(conn)), [1]);
+  broker.gap("c"); // e.g. a Redis restart without persistence
+  await hub.publish("c", 2);
+  await hub.publish("other", "o");
+  const docs: ParsedDocument[] = [];
+  for (let i = 0; i < 20 && docs.length < 3; i++) {
+    await settle();
+    docs.push(...drain(conn));
+  }
+  assert.equal(conn.state, "open");
+  // The reset comes before anything newer on "c"; "other" is a separate, untouched feed.
+  const onC = docs.filter((d) => d.type === "reset" || (d.type === "message" && d.channel === "c"));
+  assert.deepEqual(dataOf(onC), ["reset", 2]);
+  assert.deepEqual(dataOf(docs.filter((d) => d.type === "message" && d.channel === "other")), [
+    "o",
+  ]);
+  assert.notEqual(conn.channels.get("c"), one.id, "the cursor moved on past the reset");
+  assert.equal(relay.stats().subscriptions, 2);
+  await hub.close();
 });
 
 Deno.test("Relay reports connections, delivered and dropped messages to the hub server's Metrics", async () => {
