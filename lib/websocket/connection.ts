@@ -39,7 +39,7 @@ import {
   type EncodeFrameOptions,
 } from "./frame_encoder.ts";
 import { type ProtocolError, protocolError } from "./protocol_error.ts";
-import { decodeUtf8, Utf8StreamDecoder } from "./utf8.ts";
+import { decodeUtf8, Utf8Probe, Utf8StreamDecoder } from "./utf8.ts";
 
 /**
  * Lifecycle of a connection:
@@ -307,6 +307,10 @@ export class WebSocketConnection {
   /** Short pieces from this index of `#textParts` on are not yet batched. */
   #textBatchStart = 0;
   #utf8: Utf8StreamDecoder | undefined;
+  /** Checks the text frame still arriving (`#checkPartialText`). */
+  #probe: Utf8Probe | undefined;
+  /** Leading continuation bytes of the continuation frame being checked still to skip. */
+  #probeSkip = 0;
 
   /**
    * Creates the connection core for one transport connection.
@@ -448,7 +452,9 @@ export class WebSocketConnection {
       if (state === "closed") return undefined;
       const decoded = state === "connecting" ? undefined : this.#decoder.next();
       if (decoded === undefined) {
-        if (!this.#ended) return undefined;
+        if (!this.#ended) {
+          return state === "open" ? this.#checkPartialText() : undefined;
+        }
         // RFC 6455 §7.1.5: the transport closed without a closing handshake.
         this.#closed();
         return {
@@ -777,6 +783,48 @@ export class WebSocketConnection {
       this.#messageSize = 0;
     }
     return this.#fragment(payload, frame.fin);
+  }
+
+  /**
+   * RFC 6455 §8.1 within a frame: checks the UTF-8 of a text frame's bytes as they arrive, so
+   * a long frame fails with 1007 at its first invalid byte rather than once it is all here.
+   * Costs nothing for a frame that arrives in one read. The frame is validated again when
+   * complete (that check is the one that decodes); this one only fails early.
+   */
+  #checkPartialText(): ConnectionEvent | undefined {
+    // Only text without RSV bits: a binary or compressed frame is not text yet, and one with
+    // RSV2/RSV3 fails with 1002 once complete.
+    const frame = this.#decoder.payloadInProgress;
+    if (frame === OPCODE_TEXT) {
+      // A text frame inside a message fails with 1002 once complete: no verdict here.
+      if (this.#messageOpcode !== 0) return undefined;
+    } else if (frame === OPCODE_CONTINUATION) {
+      if (this.#messageOpcode !== OPCODE_TEXT || this.#messageCompressed) return undefined;
+    } else {
+      return undefined;
+    }
+    const partial = this.#decoder.peekPayload();
+    if (partial === undefined) return undefined;
+    let bytes = partial.bytes;
+    if (frame === OPCODE_CONTINUATION) {
+      // The frame may finish a character the previous fragment began: skip its leading
+      // continuation bytes (at most 3, however the reads cut them). If they do not finish it,
+      // the message is invalid anyway and fails once the frame is complete.
+      if (partial.offset === 0) this.#probeSkip = 3;
+      let skip = 0;
+      while (this.#probeSkip > 0 && skip < bytes.length) {
+        if ((bytes[skip]! & 0xc0) !== 0x80) this.#probeSkip = 0;
+        else {
+          skip++;
+          this.#probeSkip--;
+        }
+      }
+      bytes = bytes.subarray(skip);
+    }
+    const probe = this.#probe ??= new Utf8Probe();
+    if (partial.offset === 0) probe.reset();
+    if (!probe.push(bytes)) return this.#fail(invalidUtf8());
+    return undefined;
   }
 
   /** The common case, a message in one frame: no chunk list, no streaming decoder. */

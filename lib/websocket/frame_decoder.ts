@@ -39,6 +39,17 @@ export interface FrameDecoderOptions {
 /** Placeholder for "no chunk"; never handed out (an empty payload is a zero-length view). */
 const EMPTY = new Uint8Array(0);
 
+/**
+ * What {@linkcode FrameDecoder.peekPayload} returns: bytes of a frame whose payload has not
+ * fully arrived yet, unmasked.
+ */
+export interface PartialPayload {
+  /** Where `bytes` start in the frame's payload. */
+  readonly offset: number;
+  /** The payload bytes that arrived with the last {@linkcode FrameDecoder.receive}, a copy. */
+  readonly bytes: Uint8Array;
+}
+
 /** What {@linkcode FrameDecoder.next} yields: a whole frame, or the peer's protocol error. */
 export type FrameDecoderEvent =
   | { readonly type: "frame"; readonly frame: Frame }
@@ -128,6 +139,10 @@ export class FrameDecoder {
   #at = 0;
   /** Gathers header fields that span chunks (8 bytes: the longest field, a 64-bit length). */
   readonly #scratch = new Uint8Array(8);
+  /** The chunk `receive` took last, for `peekPayload`. */
+  #last: Uint8Array = EMPTY;
+  /** Payload bytes of the frame in progress `peekPayload` handed out; -1: no more for it. */
+  #peeked = 0;
 
   /**
    * Creates a decoder for one connection.
@@ -175,6 +190,7 @@ export class FrameDecoder {
       throw new TypeError("Cannot receive: the chunk must be a Uint8Array");
     }
     if (this.#state === "failed" || chunk.length === 0) return;
+    this.#last = chunk;
     if (this.#buffered === 0) {
       this.#head = chunk;
       this.#offset = 0;
@@ -308,6 +324,62 @@ export class FrameDecoder {
     }
   }
 
+  /**
+   * The frame whose payload is arriving but not complete: its first header byte without FIN
+   * (RSV1-3 in bits 6-4, the opcode in bits 3-0), so a text frame without RSV bits is `0x1`.
+   * -1 while no payload is in progress (a header is, or nothing). Tells whether to
+   * {@linkcode FrameDecoder.peekPayload}.
+   */
+  get payloadInProgress(): number {
+    if (this.#state !== "payload" || this.#buffered >= this.#payloadLength) return -1;
+    return (this.#rsv1 ? 0x40 : 0) | (this.#rsv2 ? 0x20 : 0) | (this.#rsv3 ? 0x10 : 0) |
+      this.#opcode;
+  }
+
+  /**
+   * The payload bytes of a frame still arriving that came with the last
+   * {@linkcode FrameDecoder.receive}, unmasked into a copy, so a connection can check the start
+   * of a long text frame (RFC 6455 §8.1: fail as soon as the text is invalid) before all of it
+   * is here. Call it after {@linkcode FrameDecoder.next} returned `undefined`; the frame itself
+   * is still returned whole by `next` later. Results for one frame are contiguous from its first
+   * payload byte: when bytes were received that no call handed out (two `receive` calls between
+   * calls), none more are for that frame.
+   *
+   * @returns The new bytes, or `undefined` when no payload is in progress or nothing new is.
+   */
+  peekPayload(): PartialPayload | undefined {
+    const last = this.#last;
+    this.#last = EMPTY;
+    // Every buffered byte belongs to the payload in progress: `next` consumed the header.
+    const buffered = this.#buffered;
+    if (this.#state !== "payload" || this.#peeked < 0 || buffered >= this.#payloadLength) {
+      return undefined;
+    }
+    const n = Math.min(last.length, buffered);
+    if (n === 0) return undefined;
+    const offset = buffered - n;
+    if (offset !== this.#peeked) {
+      this.#peeked = -1;
+      return undefined;
+    }
+    this.#peeked = buffered;
+    const bytes = last.slice(last.length - n);
+    if (this.#masked) {
+      // Payload byte i takes key byte i mod 4: start the key at `offset`.
+      const k = [this.#k0, this.#k1, this.#k2, this.#k3];
+      xorRange(
+        bytes,
+        0,
+        n,
+        k[offset & 3]!,
+        k[(offset + 1) & 3]!,
+        k[(offset + 2) & 3]!,
+        k[(offset + 3) & 3]!,
+      );
+    }
+    return { offset, bytes };
+  }
+
   /** Records the payload length and moves on, or fails if the frame is too big. */
   #setLength(length: number): FrameDecoderEvent | undefined {
     // RFC 6455 §5.5: all control frames MUST have a payload length of 125 bytes or less
@@ -326,6 +398,7 @@ export class FrameDecoder {
       );
     }
     this.#payloadLength = length;
+    this.#peeked = 0;
     this.#state = this.#masked ? "mask-key" : "payload";
     return undefined;
   }
@@ -410,6 +483,7 @@ export class FrameDecoder {
 
   #fail(code: ProtocolErrorCode, closeCode: number, message: string): FrameDecoderEvent {
     this.#state = "failed";
+    this.#last = EMPTY;
     // Drop what is buffered: nothing after a protocol error will be decoded.
     this.#head = EMPTY;
     this.#tail.clear();

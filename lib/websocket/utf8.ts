@@ -108,3 +108,91 @@ export class Utf8StreamDecoder {
     this.#decoder = new TextDecoder("utf-8", DECODER_OPTIONS);
   }
 }
+
+/**
+ * Checks UTF-8 that arrives in pieces and only says whether it is certainly invalid yet: the
+ * fail-fast check of a text frame still arriving, whose text is decoded once it is complete.
+ * Cheaper than {@linkcode Utf8StreamDecoder}: each piece is checked whole by
+ * {@linkcode decodeUtf8} (its fast path), with a character cut between pieces carried over and
+ * checked on its own.
+ *
+ * @example A character split between pieces, then a surrogate split the same way
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Utf8Probe } from "./utf8.ts";
+ * const probe = new Utf8Probe();
+ * assert(probe.push(new Uint8Array([0x61, 0xe2, 0x82])));
+ * assert(probe.push(new Uint8Array([0xac, 0xed])));
+ * assert(!probe.push(new Uint8Array([0xa0]))); // `ed a0` starts a surrogate: certain
+ * ```
+ */
+export class Utf8Probe {
+  /** The bytes of a character the last piece began but did not finish. */
+  readonly #pending = new Uint8Array(4);
+  #pendingLength = 0;
+
+  /**
+   * Checks one more piece.
+   *
+   * @param bytes The piece.
+   * @returns `false` once the bytes so far are certainly not UTF-8; `true` while they may be
+   * (a character left unfinished counts as possible).
+   */
+  push(bytes: Uint8Array): boolean {
+    let start = 0;
+    const pending = this.#pending;
+    if (this.#pendingLength > 0) {
+      const length = sequenceLength(pending[0]!);
+      while (
+        this.#pendingLength < length && start < bytes.length && (bytes[start]! & 0xc0) === 0x80
+      ) {
+        pending[this.#pendingLength++] = bytes[start++]!;
+      }
+      if (this.#pendingLength < length) {
+        // A byte other than a continuation came before the character was finished.
+        if (start < bytes.length) return false;
+        return validPrefix(pending, this.#pendingLength);
+      }
+      if (decodeUtf8(pending.subarray(0, length)) === undefined) return false;
+      this.#pendingLength = 0;
+    }
+    // Carry over a character the piece ends inside of: its lead byte is in the last 3 bytes.
+    let end = bytes.length;
+    let lead = end - 1;
+    while (lead >= start && lead > end - 3 && (bytes[lead]! & 0xc0) === 0x80) lead--;
+    if (lead >= start && end - lead < sequenceLength(bytes[lead]!)) {
+      pending.set(bytes.subarray(lead, end));
+      this.#pendingLength = end - lead;
+      end = lead;
+    }
+    if (end > start && decodeUtf8(bytes.subarray(start, end)) === undefined) return false;
+    return this.#pendingLength === 0 || validPrefix(pending, this.#pendingLength);
+  }
+
+  /** Forgets any unfinished character: the next {@linkcode push} starts new text. */
+  reset(): void {
+    this.#pendingLength = 0;
+  }
+}
+
+/** Bytes in the character a lead byte starts: 1 to 4, or 0 for a byte no character starts with. */
+function sequenceLength(lead: number): number {
+  if (lead < 0x80) return 1;
+  if (lead < 0xc2) return 0;
+  if (lead < 0xe0) return 2;
+  if (lead < 0xf0) return 3;
+  return lead < 0xf5 ? 4 : 0;
+}
+
+/** Whether the unfinished character `bytes[0 .. n)` (lead, then continuation bytes) can still
+ * be finished: only the second byte has a narrower range (RFC 3629 §4). */
+function validPrefix(bytes: Uint8Array, n: number): boolean {
+  if (n < 2) return true;
+  const lead = bytes[0]!;
+  const second = bytes[1]!;
+  if (lead === 0xe0) return second >= 0xa0;
+  if (lead === 0xed) return second <= 0x9f;
+  if (lead === 0xf0) return second >= 0x90;
+  if (lead === 0xf4) return second <= 0x8f;
+  return true;
+}

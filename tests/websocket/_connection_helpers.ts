@@ -175,3 +175,13 @@ export function assertFailed(
 export function texts(events: ConnectionEvent[]): string[] {
   return events.flatMap((e) => e.type === "text" && !e.compressed ? [e.data] : []);
 }
+
+/** A seeded PRNG (mulberry32) in [0, 1): a failure replays the same input. */
+export function seeded(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -254,3 +254,129 @@ Deno.test("WebSocketConnection does not validate binary messages as UTF-8", () =
   assert.deepEqual(events.map((e) => e.type), ["binary", "binary"]);
   assert.equal(sentFrames(conn).length, 0);
 });
+
+/** Feeds `wire` a byte at a time; returns the events after each byte. */
+function feedBytewise(conn: ReturnType<typeof connection>, wire: Uint8Array): ConnectionEvent[][] {
+  const after: ConnectionEvent[][] = [];
+  for (let i = 0; i < wire.length && conn.state !== "closed"; i++) {
+    after.push(feed(conn, wire.subarray(i, i + 1)));
+  }
+  return after;
+}
+
+// A masked frame under 126 bytes has a 6-byte header: payload byte i is wire byte 6 + i.
+const HEADER = 6;
+
+/**
+ * After how many payload bytes of its frame an invalid text fails. A continuation frame may
+ * finish a character of the previous fragment, so its leading continuation bytes (up to 3)
+ * are judged only with the whole frame; a sequence only cut short, at the end too.
+ */
+function expectedVerdictAt(bytes: Uint8Array, opcode: number): number {
+  let skip = 0;
+  if (opcode === 0x0) { while (skip < 3 && (bytes[skip]! & 0xc0) === 0x80) skip++; }
+  const early = certainlyInvalidAfter(bytes.subarray(skip));
+  return early === undefined ? bytes.length : Math.min(skip + early, bytes.length);
+}
+
+for (const h of INVALID) {
+  Deno.test(`WebSocketConnection fails with 1007 within one frame at the byte that makes ${h.length > 40 ? h.slice(0, 40) + "…" : h} certainly invalid`, () => {
+    const bytes = hex(h);
+    const certainAt = certainlyInvalidAfter(bytes);
+    for (const [opcode, before] of [[0x1, undefined], [0x0, "ab"]] as const) {
+      const conn = connection();
+      if (before !== undefined) {
+        assert.deepEqual(feed(conn, frame(0x1, before, { fin: false })), []);
+      }
+      const after = feedBytewise(conn, frame(opcode, bytes));
+      const failedWith = after.findIndex((events) => events.some((e) => e.type === "close"));
+      assert.equal(failedWith, HEADER + expectedVerdictAt(bytes, opcode) - 1, `opcode ${opcode}`);
+      assertFailed(conn, after[failedWith]!, 1007, "WS_ERR_INVALID_UTF8");
+    }
+  });
+}
+
+for (const text of VALID) {
+  Deno.test(`WebSocketConnection accepts ${JSON.stringify(text)} arriving a byte at a time inside its frames, a character split between them`, () => {
+    const bytes = utf8(text);
+    const whole = connection();
+    assert.deepEqual(texts(feedBytewise(whole, frame(0x1, bytes)).flat()), [text]);
+    for (let at = 0; at <= bytes.length; at++) {
+      const conn = connection();
+      const events = [
+        ...feed(conn, frame(0x1, bytes.subarray(0, at), { fin: false })),
+        ...feedBytewise(conn, frame(0x0, bytes.subarray(at))).flat(),
+      ];
+      assert.deepEqual(texts(events), [text], `split at ${at}`);
+      assert.equal(conn.state, "open");
+    }
+  });
+}
+
+Deno.test("WebSocketConnection fails κόσμε + f4 90 80 80 + edited in one frame before its end (Autobahn 6.4.3, 6.4.4)", () => {
+  const wire = frame(0x1, hex("ce ba e1 bd b9 cf 83 ce bc ce b5 f4 90 80 80 65 64 69 74 65 64"));
+  for (const cut of [HEADER + 11 + 4, HEADER + 11 + 2]) {
+    const conn = connection();
+    assert.deepEqual(feed(conn, wire.subarray(0, HEADER + 11)), []);
+    assertFailed(conn, feed(conn, wire.subarray(HEADER + 11, cut)), 1007, "WS_ERR_INVALID_UTF8");
+    assert.deepEqual(feed(conn, wire.subarray(cut)), [], "the rest is never needed");
+  }
+});
+
+Deno.test("WebSocketConnection fails an invalid long text frame as its first bytes arrive, unmasked at any phase", () => {
+  const payload = new Uint8Array(100_000).fill(0x61);
+  payload.set(hex("ed a0 80"), 4097);
+  const wire = frame(0x1, payload);
+  const conn = connection();
+  assert.deepEqual(feed(conn, wire.subarray(0, 4000), wire.subarray(4000, HEADER + 4097 + 1)), []);
+  assertFailed(conn, feed(conn, wire.subarray(HEADER + 4098, 5000)), 1007, "WS_ERR_INVALID_UTF8");
+});
+
+Deno.test("WebSocketConnection as a client fails an unmasked text frame within the frame too", () => {
+  const conn = connection({ role: "client" });
+  const wire = frame(0x1, hex("68 69 c0 af 68 69 68 69"), { masked: false });
+  const after = feedBytewise(conn, wire);
+  assert.equal(after.length, 2 + 3); // c0 can start nothing: failed with it, wire byte 5
+  assertFailed(conn, after.at(-1)!, 1007, "WS_ERR_INVALID_UTF8");
+});
+
+Deno.test("WebSocketConnection gives a partial frame's other faults their own close code, not 1007", () => {
+  const invalid = new Uint8Array(300).fill(0xff);
+  // RSV2 set: 1002 once the frame is complete, whatever its bytes.
+  const rsv = connection();
+  const wire = frame(0x1, invalid, { rsv2: true });
+  assert.deepEqual(feed(rsv, wire.subarray(0, 100)), []);
+  assertFailed(rsv, feed(rsv, wire.subarray(100)), 1002, "WS_ERR_RESERVED_BITS");
+  // A text frame while a fragmented message is in progress: 1002.
+  const nested = connection();
+  const text = frame(0x1, invalid);
+  assert.deepEqual(feed(nested, frame(0x1, "a", { fin: false }), text.subarray(0, 100)), []);
+  assertFailed(nested, feed(nested, text.subarray(100)), 1002, "WS_ERR_EXPECTED_CONTINUATION");
+  // Compressed (RSV1 with permessage-deflate): bytes are not text until inflated.
+  const deflate = connection({ allowRsv1: true });
+  const compressed = frame(0x1, invalid, { rsv1: true });
+  const events = feed(deflate, compressed.subarray(0, 100), compressed.subarray(100));
+  assert.deepEqual(events.map((e) => [e.type, e.type === "text" && e.compressed]), [[
+    "text",
+    true,
+  ]]);
+  // A continuation of a binary message.
+  const binary = connection();
+  const more = frame(0x0, invalid);
+  const got = feed(
+    binary,
+    frame(0x2, "b", { fin: false }),
+    more.subarray(0, 100),
+    more.subarray(100),
+  );
+  assert.deepEqual(got.map((e) => e.type), ["binary"]);
+});
+
+Deno.test("WebSocketConnection checks nothing early once it is closing", () => {
+  const conn = connection();
+  conn.close(1000);
+  conn.takeOutgoing();
+  const wire = frame(0x1, new Uint8Array(300).fill(0xff));
+  assert.deepEqual(feed(conn, wire.subarray(0, 100)), []);
+  assert.equal(conn.state, "closing");
+});

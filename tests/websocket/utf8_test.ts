@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { decodeUtf8, Utf8StreamDecoder } from "../../lib/websocket/utf8.ts";
-import { hex, utf8 } from "./_connection_helpers.ts";
+import { decodeUtf8, Utf8Probe, Utf8StreamDecoder } from "../../lib/websocket/utf8.ts";
+import { hex, seeded, utf8 } from "./_connection_helpers.ts";
 
 const SAMPLES = [
   "",
@@ -70,4 +70,63 @@ Deno.test("decodeUtf8 tells a sent U+FFFD from a decoding error", () => {
   assert.equal(decodeUtf8(hex("41 ef bf bd 42")), "A\ufffdB");
   assert.equal(decodeUtf8(hex("ef bf bd ff")), undefined);
   assert.equal(decodeUtf8(hex("ef bf bd e2 82")), undefined);
+});
+
+/** Pushes `pieces`; the index of the piece after which the input is certainly invalid, or -1. */
+function verdictOf(push: (piece: Uint8Array) => boolean, pieces: Uint8Array[]): number {
+  return pieces.findIndex((piece) => !push(piece));
+}
+
+Deno.test("Utf8Probe fails with exactly the piece Utf8StreamDecoder fails with, for random bytes and cuts", () => {
+  const random = seeded(0x7692);
+  // Bytes drawn mostly from the interesting ranges: ASCII, continuation bytes, lead bytes.
+  const pick = () => {
+    const r = random();
+    if (r < 0.3) return 0x61;
+    if (r < 0.6) return 0x80 + Math.floor(random() * 0x40);
+    if (r < 0.95) return 0xc0 + Math.floor(random() * 0x38);
+    return Math.floor(random() * 256);
+  };
+  let invalid = 0;
+  let valid = 0;
+  for (let round = 0; round < 5000; round++) {
+    const text = round % 3 === 0
+      ? utf8(SAMPLES[round % SAMPLES.length]! + "κ€😀".repeat(round % 7))
+      : Uint8Array.from({ length: 1 + Math.floor(random() * 12) }, pick);
+    const pieces: Uint8Array[] = [];
+    for (let at = 0; at < text.length;) {
+      const size = 1 + Math.floor(random() * 5);
+      pieces.push(text.subarray(at, at + size));
+      at += size;
+    }
+    const reference = new Utf8StreamDecoder();
+    const expected = verdictOf((piece) => reference.push(piece) !== undefined, pieces);
+    const probe = new Utf8Probe();
+    assert.equal(
+      verdictOf((piece) => probe.push(piece), pieces),
+      expected,
+      `${Array.from(text, (b) => b.toString(16).padStart(2, "0")).join(" ")} in ${
+        pieces.map((p) => p.length)
+      }`,
+    );
+    if (expected >= 0) invalid++;
+    else valid++;
+  }
+  assert.ok(invalid > 1000 && valid > 1000, `both kinds drawn: ${invalid} invalid, ${valid} valid`);
+});
+
+Deno.test("Utf8Probe carries a cut character over, checks its second byte's range, and resets", () => {
+  const probe = new Utf8Probe();
+  assert.equal(probe.push(hex("ce ba f4")), true);
+  assert.equal(probe.push(hex("90")), false, "f4 90 is past U+10FFFF (Autobahn 6.4.4)");
+  probe.reset();
+  assert.equal(probe.push(hex("e2")), true);
+  assert.equal(probe.push(hex("82")), true);
+  assert.equal(probe.push(hex("ac 61")), true);
+  assert.equal(probe.push(hex("e2 82")), true);
+  assert.equal(probe.push(hex("61")), false, "a character left unfinished before an ASCII byte");
+  probe.reset();
+  assert.equal(probe.push(hex("e2 82")), true);
+  probe.reset();
+  assert.equal(probe.push(hex("61")), true, "reset forgets the unfinished character");
 });
