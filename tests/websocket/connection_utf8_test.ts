@@ -282,7 +282,6 @@ function expectedVerdictAt(bytes: Uint8Array, opcode: number): number {
 for (const h of INVALID) {
   Deno.test(`WebSocketConnection fails with 1007 within one frame at the byte that makes ${h.length > 40 ? h.slice(0, 40) + "…" : h} certainly invalid`, () => {
     const bytes = hex(h);
-    const certainAt = certainlyInvalidAfter(bytes);
     for (const [opcode, before] of [[0x1, undefined], [0x0, "ab"]] as const) {
       const conn = connection();
       if (before !== undefined) {
