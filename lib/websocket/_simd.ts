@@ -187,6 +187,23 @@ function stride(step: number, body: number[]): number[] {
   ]; // deno-fmt-ignore
 }
 
+/** memory[p] = load(memory[p]) XOR key, for an i32 `load` / `store` pair (a word or a byte). */
+function xorScalar(load: number, store: number): number[] {
+  return [
+    LOCAL_GET,
+    P,
+    LOCAL_GET,
+    P,
+    load,
+    ...memarg(0),
+    LOCAL_GET,
+    KEY,
+    I32_XOR,
+    store,
+    ...memarg(0),
+  ]; // deno-fmt-ignore
+}
+
 /** The module's bytes. Exported for the tests, which check them against the text above. */
 export function assemble(): Uint8Array<ArrayBuffer> {
   const unrolled: number[] = [];
@@ -200,31 +217,9 @@ export function assemble(): Uint8Array<ArrayBuffer> {
     K,
     ...stride(128, unrolled),
     ...stride(16, xor16(0)),
-    ...stride(4, [
-      LOCAL_GET,
-      P,
-      LOCAL_GET,
-      P,
-      I32_LOAD,
-      ...memarg(0),
-      LOCAL_GET,
-      KEY,
-      I32_XOR,
-      I32_STORE,
-      ...memarg(0),
-    ]),
+    ...stride(4, xorScalar(I32_LOAD, I32_STORE)),
     ...stride(1, [
-      LOCAL_GET,
-      P,
-      LOCAL_GET,
-      P,
-      I32_LOAD8_U,
-      ...memarg(0),
-      LOCAL_GET,
-      KEY,
-      I32_XOR,
-      I32_STORE8,
-      ...memarg(0),
+      ...xorScalar(I32_LOAD8_U, I32_STORE8),
       // The next byte takes the next key byte; at most three are left, so no rotation.
       LOCAL_GET,
       KEY,
