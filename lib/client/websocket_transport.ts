@@ -13,6 +13,13 @@ import type { PushwireMessage, Transport, TransportHost } from "./transport.ts";
 /** The multiplexed protocol's subprotocol name. */
 export const PUSHWIRE_SUBPROTOCOL = "pushwire.v1";
 
+/** A channel the server ended: how often in a row, when last, and its pending resubscribe. */
+interface Ended {
+  count: number;
+  at: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
 interface Reply {
   readonly type?: unknown;
   readonly channel?: unknown;
@@ -57,6 +64,16 @@ export class WebSocketTransport implements Transport {
   #timer: ReturnType<typeof setInterval> | undefined;
   #lastFrame = 0;
   #closed = false;
+  #ended = new Map<string, Ended>();
+  // A channel the server ended (`unsubscribed` with a reason) is resubscribed after a random
+  // delay: up to #spreadMs the first time (a broker gap ends the channel on every client of a
+  // node at once: their history reads are spread), then, while the server keeps ending it
+  // within #quietMs of the last end, up to twice as long each time, capped at #capMs (full
+  // jitter). Static fields, not module constants: the browser module is built from the
+  // class's text.
+  static #spreadMs = 250;
+  static #quietMs = 30_000;
+  static #capMs = 30_000;
 
   /**
    * Creates the instance.
@@ -91,6 +108,13 @@ export class WebSocketTransport implements Transport {
   /** Unsubscribes `channel`. */
   remove(channel: string): void {
     if (!this.#channels.delete(channel)) return;
+    const ended = this.#ended.get(channel);
+    this.#ended.delete(channel);
+    if (ended?.timer !== undefined) {
+      // Not subscribed on the server while its resubscribe waits: nothing to unsubscribe.
+      clearTimeout(ended.timer);
+      return;
+    }
     this.#send({ type: "unsubscribe", channel });
   }
 
@@ -100,6 +124,8 @@ export class WebSocketTransport implements Transport {
     this.#closed = true;
     this.#controller.abort();
     clearInterval(this.#timer);
+    for (const ended of this.#ended.values()) clearTimeout(ended.timer);
+    this.#ended.clear();
     const socket = this.#socket;
     socket.onopen = socket.onmessage = socket.onclose = null;
     try {
@@ -144,6 +170,25 @@ export class WebSocketTransport implements Transport {
     } else send();
   }
 
+  #resubscribeLater(channel: string): void {
+    const now = Date.now();
+    const previous = this.#ended.get(channel);
+    if (previous?.timer !== undefined) return; // already waiting
+    const count = previous !== undefined && now - previous.at < WebSocketTransport.#quietMs
+      ? previous.count + 1
+      : 0;
+    const ceiling = Math.min(
+      WebSocketTransport.#capMs,
+      WebSocketTransport.#spreadMs * 2 ** Math.min(count, 20),
+    );
+    const ended: Ended = { count, at: now, timer: undefined };
+    ended.timer = setTimeout(() => {
+      ended.timer = undefined;
+      if (!this.#closed && this.#channels.has(channel)) this.#subscribe(channel);
+    }, Math.random() * ceiling);
+    this.#ended.set(channel, ended);
+  }
+
   #receive(data: unknown): void {
     if (this.#closed) return;
     this.#lastFrame = Date.now();
@@ -178,10 +223,11 @@ export class WebSocketTransport implements Transport {
         return;
       case "unsubscribed":
         // The hub ended the subscription (slow_consumer: it fell behind; gap: the broker lost
-        // continuity): resubscribe after our own last id, which history answers, with a reset
-        // if anything is lost. A reply without a reason answers our own unsubscribe.
+        // continuity): resubscribe after our own last id, after a short random delay (see
+        // #spreadMs); history answers with a reset if anything is lost. A reply
+        // without a reason answers our own unsubscribe.
         if (channel !== undefined && reply.reason !== undefined && this.#channels.has(channel)) {
-          this.#subscribe(channel);
+          this.#resubscribeLater(channel);
         }
         return;
       case "error": {

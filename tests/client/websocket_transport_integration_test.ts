@@ -141,3 +141,35 @@ Deno.test("the WebSocket transport resubscribes a channel the server ended (slow
     await mux.close();
   }
 });
+
+Deno.test("the WebSocket transport forgets a pending resubscribe when the app unsubscribes or closes", async () => {
+  const mux = new ScriptedMux();
+  const client = new PushwireClient(mux.base, { transports: ["websocket"], memory: null });
+  try {
+    const a = client.subscribe("a", { after: "a-0", onMessage() {} });
+    client.subscribe("b", { after: "b-0", onMessage() {} });
+    await mux.subscribed("a", "a-0");
+    await mux.subscribed("b", "b-0");
+    // The server ends both; the app drops "a" before its resubscribe is due.
+    mux.send({ type: "unsubscribed", channel: "a", reason: "gap", cursor: "a-0" });
+    mux.send({ type: "unsubscribed", channel: "b", reason: "gap", cursor: "b-0" });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    a.close();
+    // "b" comes back; "a" is neither resubscribed nor unsubscribed (it is not on the server).
+    await until(() => mux.requests.filter((r) => r.channel === "b").length === 2, "b again");
+    mux.send({ type: "subscribed", channel: "b", cursor: "b-0" });
+    mux.send({ type: "unsubscribed", channel: "b", reason: "slow_consumer", cursor: "b-0" });
+  } finally {
+    client.close(); // with "b"'s second resubscribe pending: its timer must not outlive the client
+    await mux.close();
+  }
+  const requests = mux.requests.map((r) => `${r.type} ${r.channel}`);
+  assert.deepEqual(requests.filter((r) => r.endsWith(" b")), ["subscribe b", "subscribe b"]);
+  // The random delay may have run out within the 20 ms: then "a" was back on the server and
+  // its close must unsubscribe it; otherwise nothing more is sent for it.
+  const laterA = requests.filter((r) => r.endsWith(" a")).slice(1);
+  assert.ok(
+    laterA.length === 0 || (laterA.join() === "subscribe a,unsubscribe a"),
+    JSON.stringify(requests),
+  );
+});
