@@ -13,7 +13,7 @@
 /** The browser binary; override with the `CHROMIUM` environment variable. */
 export const CHROMIUM_PATH: string = Deno.env.get("CHROMIUM") ?? "/usr/bin/chromium";
 
-/** The flags of /work/notes/common.md plus the DevTools port (0: any free port). */
+/** Headless flags (no sandbox: tests run as root in CI) plus the DevTools port (0: any free port). */
 export const CHROMIUM_FLAGS: readonly string[] = [
   "--headless",
   "--no-sandbox",

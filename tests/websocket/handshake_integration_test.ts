@@ -20,6 +20,7 @@ import {
   validateUpgradeRequest,
 } from "../../lib/websocket/handshake.ts";
 import { selectSubprotocol } from "../../lib/websocket/subprotocol.ts";
+import { openInChromium } from "../_chromium.ts";
 
 const PYTHON = "/usr/bin/python3";
 const TIMEOUT_MS = 10_000;
@@ -215,17 +216,6 @@ Deno.test("buildClientRequest and verifyServerResponse complete a handshake with
   }
 });
 
-const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
 Deno.test("Chromium opens a WebSocket answered by validateUpgradeRequest and buildHandshakeResponse", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr;
@@ -285,12 +275,8 @@ ws.onopen = () => { ws.send("open " + ws.protocol + " [" + ws.extensions + "]");
   const accepting = (async () => {
     for await (const conn of listener) handlers.push(handle(conn));
   })();
-  const profile = await Deno.makeTempDir({ prefix: "pushwire-chromium-" });
-  const chromium = new Deno.Command("/usr/bin/chromium", {
-    args: [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, `http://127.0.0.1:${port}/`],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  // The shared launcher ends Chromium's whole process group and removes its profile reliably.
+  const chromium = await openInChromium(`http://127.0.0.1:${port}/`);
   try {
     // Generous: Chromium starts slowly on a loaded 2-core machine.
     assert.equal(await withTimeout(message, "chromium message", 30_000), "open superchat []");
@@ -300,13 +286,9 @@ ws.onopen = () => { ws.send("open " + ws.protocol + " [" + ws.extensions + "]");
     assert.deepEqual(result.protocols, ["chat", "superchat"]);
     assert.equal(result.origin, `http://127.0.0.1:${port}`);
   } finally {
-    try {
-      chromium.kill();
-    } catch { /* already exited */ }
-    await chromium.status;
+    await chromium.close();
     listener.close();
     await accepting;
     await Promise.all(handlers);
-    await Deno.remove(profile, { recursive: true });
   }
 });
