@@ -83,8 +83,8 @@ Deno.bench({
   name: "floor: the iteration's documents pre-encoded, one write per socket",
   group,
   baseline: true,
-  n: 5,
-  warmup: 1,
+  n: 20,
+  warmup: 2,
   async fn() {
     let text = "";
     for (let m = 0; m < MESSAGES; m++) {
@@ -100,8 +100,8 @@ Deno.bench({
 Deno.bench({
   name: "relay: hub.publish → Relay → listenRelay",
   group,
-  n: 5,
-  warmup: 1,
+  n: 20,
+  warmup: 2,
   async fn() {
     for (let m = 0; m < MESSAGES; m++) await hub.publish("fan", PAYLOAD);
     relayTarget += MESSAGES;

@@ -69,6 +69,31 @@ interface Entry {
   readonly id: string | undefined;
 }
 
+// The last batch joined by any connection. A broadcast queues the same documents on every
+// connection, so the others reuse these bytes rather than each join a copy; it pins at most
+// one batch (`maxWriteBytes`) and the documents it was joined from.
+let joinedFrom: readonly Entry[] = [];
+let joined: Uint8Array = new Uint8Array(0);
+
+function joinBatch(entries: readonly Entry[], size: number): Uint8Array {
+  if (entries.length === joinedFrom.length && size === joined.length) {
+    let same = true;
+    for (let i = 0; i < entries.length && same; i++) {
+      same = entries[i]!.bytes === joinedFrom[i]!.bytes;
+    }
+    if (same) return joined;
+  }
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const entry of entries) {
+    out.set(entry.bytes, offset);
+    offset += entry.bytes.length;
+  }
+  joinedFrom = entries;
+  joined = out;
+  return out;
+}
+
 const NO_POLICY = /* @__PURE__ */ encodePolicyFile({ origins: [], ports: [] });
 
 function limit(name: string, value: number | undefined, fallback: number, min: number): number {
@@ -352,7 +377,8 @@ export class RelayConnection {
   /**
    * Returns the next bytes to write (queued documents joined up to `maxWriteBytes`), or
    * `undefined` when there is nothing to write, a write is still in flight, or the
-   * connection is aborting. Call {@linkcode writeDone} once all of them were written.
+   * connection is aborting. Call {@linkcode writeDone} once all of them were written. The
+   * bytes may be shared with other connections: write them, never modify them.
    */
   takeOutgoing(now: number): Uint8Array | undefined {
     if (this.#inflight.length > 0 || this.#head === this.#queue.length) return undefined;
@@ -367,24 +393,24 @@ export class RelayConnection {
       size += this.#queue[end]!.bytes.length;
       end++;
     }
-    this.#inflight = this.#queue.slice(this.#head, end);
-    this.#head = end;
-    if (this.#head === this.#queue.length) {
+    if (this.#head === 0 && end === this.#queue.length) {
+      // Everything queued goes: hand the array over rather than copy it.
+      this.#inflight = this.#queue;
       this.#queue = [];
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
+    } else {
+      this.#inflight = this.#queue.slice(this.#head, end);
+      this.#head = end;
+      if (this.#head === this.#queue.length) {
+        this.#queue = [];
+        this.#head = 0;
+      } else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#head);
+        this.#head = 0;
+      }
     }
     this.#writeStartedAt = now;
     if (this.#inflight.length === 1) return this.#inflight[0]!.bytes;
-    const out = new Uint8Array(size);
-    let offset = 0;
-    for (const entry of this.#inflight) {
-      out.set(entry.bytes, offset);
-      offset += entry.bytes.length;
-    }
-    return out;
+    return joinBatch(this.#inflight, size);
   }
 
   /** Reports that the bytes of the last {@linkcode takeOutgoing} were all written. */

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { setImmediate } from "node:timers";
 import { DEFAULT_POLICY_WINDOW_MS } from "./_constants.ts";
 import type { Relay } from "./relay.ts";
 import type { RelayConnection } from "./relay_connection.ts";
@@ -74,6 +75,16 @@ export function listenRelay(relay: Relay, options: RelayListenerOptions): RelayL
   const tasks = new Set<Promise<void>>();
   const interval = setInterval(() => relay.tick(Date.now()), tickMs);
   let stopping = false;
+  // Writers woken by new bytes start together once the current turn of the event loop is
+  // over: every message published within that turn then goes out in one write per socket,
+  // not the first alone and the rest after it. setImmediate waits microseconds, not a timer
+  // tick.
+  let woken: (() => void)[] = [];
+  const startWoken = () => {
+    const batch = woken;
+    woken = [];
+    for (const resume of batch) resume();
+  };
 
   async function refuse(socket: Deno.TcpConn): Promise<void> {
     const timer = setTimeout(() => socket.close(), REFUSE_TIMEOUT_MS);
@@ -114,8 +125,9 @@ export function listenRelay(relay: Relay, options: RelayListenerOptions): RelayL
       // An abort must not wait for a write a stalled reader will never finish.
       if (core.closeReason !== undefined && !core.closeReason.flush) closeSocket();
       const resolve = wake;
+      if (resolve === undefined) return;
       wake = undefined;
-      resolve?.();
+      if (woken.push(resolve) === 1) setImmediate(startWoken);
     };
     const windowTimer = windowMs > 0 ? setTimeout(() => core.tick(Date.now()), windowMs) : 0;
     const reader = (async () => {

@@ -10,12 +10,11 @@ import { escapeXmlAttribute } from "./xml_escape.ts";
 
 const encoder = new TextEncoder();
 const MESSAGE_END = /* @__PURE__ */ encoder.encode("</message>\0");
+const MARKUP = /[&<>]/;
 const AMP = 0x26;
 const LT = 0x3c;
 const GT = 0x3e;
-const AMP_ENTITY = /* @__PURE__ */ encoder.encode("&amp;");
-const LT_ENTITY = /* @__PURE__ */ encoder.encode("&lt;");
-const GT_ENTITY = /* @__PURE__ */ encoder.encode("&gt;");
+const SEMICOLON = 0x3b;
 
 /** A hub message as the relay delivers it (the hub's JSON message shape). */
 export interface RelayMessage {
@@ -70,14 +69,16 @@ export function encodeGreeting(id: string): Uint8Array {
  */
 export function encodeRelayMessage(message: RelayMessage): Uint8Array {
   const event = message.event === undefined ? "" : ` event="${escapeXmlAttribute(message.event)}"`;
-  const head = encoder.encode(
-    `<message channel="${escapeXmlAttribute(message.channel)}" id="${
-      escapeXmlAttribute(message.id)
-    }"${event}>`,
-  );
+  const start = `<message channel="${escapeXmlAttribute(message.channel)}" id="${
+    escapeXmlAttribute(message.id)
+  }"${event}>`;
+  const json = jsonText(message.data);
+  // Most payloads hold no markup: one string, one encode.
+  if (!MARKUP.test(json)) return encoder.encode(start + json + "</message>\0");
+  const head = encoder.encode(start);
   // Markup is escaped on the UTF-8 bytes, in one allocation: `& < >` are ASCII and never
   // occur inside a multi-byte sequence.
-  const body = encoder.encode(jsonText(message.data));
+  const body = encoder.encode(json);
   let extra = 0;
   for (let i = 0; i < body.length; i++) {
     const b = body[i]!;
@@ -87,21 +88,24 @@ export function encodeRelayMessage(message: RelayMessage): Uint8Array {
   const out = new Uint8Array(head.length + body.length + extra + MESSAGE_END.length);
   out.set(head);
   let j = head.length;
-  if (extra === 0) {
-    out.set(body, j);
-    j += body.length;
-  } else {
-    for (let i = 0; i < body.length; i++) {
-      const b = body[i]!;
-      if (b === AMP) {
-        out.set(AMP_ENTITY, j);
-        j += 5;
-      } else if (b === LT || b === GT) {
-        out.set(b === LT ? LT_ENTITY : GT_ENTITY, j);
-        j += 4;
-      } else {
-        out[j++] = b;
-      }
+  for (let i = 0; i < body.length; i++) {
+    const b = body[i]!;
+    // Entities byte by byte: a typed-array set() per entity costs more than it copies.
+    if (b === AMP) {
+      out[j] = AMP;
+      out[j + 1] = 0x61; // a
+      out[j + 2] = 0x6d; // m
+      out[j + 3] = 0x70; // p
+      out[j + 4] = SEMICOLON;
+      j += 5;
+    } else if (b === LT || b === GT) {
+      out[j] = AMP;
+      out[j + 1] = b === LT ? 0x6c : 0x67; // l, g
+      out[j + 2] = 0x74; // t
+      out[j + 3] = SEMICOLON;
+      j += 4;
+    } else {
+      out[j++] = b;
     }
   }
   out.set(MESSAGE_END, j);

@@ -265,3 +265,50 @@ Deno.test("RelayConnection rejects out-of-range limits with a RangeError", () =>
   assert.throws(() => new RelayConnection(ID, 0, { policyWindowMs: -1 }), RangeError);
   assert.throws(() => new RelayConnection(ID, 0, { idleTimeoutMs: Number.NaN }), RangeError);
 });
+
+Deno.test("RelayConnection shares one joined write between connections holding the same documents", () => {
+  const [a, b, c] = [open(), open(), open()];
+  for (const conn of [a, b, c]) drain(conn);
+  const [one, two, three] = [doc(1), doc(2), doc(3)];
+  for (const conn of [a, b]) {
+    conn.enqueue(one, "c", "1");
+    conn.enqueue(two, "c", "2");
+  }
+  // Same count and size as the batch of a and b, different documents.
+  c.enqueue(one, "c", "1");
+  c.enqueue(three, "c", "3");
+  const fromA = a.takeOutgoing(0)!;
+  const fromC = c.takeOutgoing(0)!;
+  const fromB = b.takeOutgoing(0)!;
+  assert.deepEqual(fromA, new Uint8Array([...one, ...two]));
+  assert.deepEqual(fromC, new Uint8Array([...one, ...three]), "not fooled by equal sizes");
+  assert.deepEqual(fromB, fromA);
+  assert.equal(a.takeOutgoing(0), undefined, "one write in flight at a time");
+  // b follows c here, so it joined its own; d, following b, reuses b's bytes.
+  const d = open();
+  drain(d);
+  d.enqueue(one, "c", "1");
+  d.enqueue(two, "c", "2");
+  assert.equal(d.takeOutgoing(0), fromB, "the same bytes, not a copy");
+  for (const conn of [a, b, c, d]) {
+    conn.writeDone(1);
+    assert.equal(conn.pendingBytes, 0);
+  }
+  assert.deepEqual([a, b, c, d].map((conn) => conn.pendingMessages), [0, 0, 0, 0]);
+});
+
+Deno.test("RelayConnection keeps documents queued during a write apart from the write in flight", () => {
+  const conn = open();
+  conn.subscribe("c", "0");
+  drain(conn);
+  conn.enqueue(doc(1), "c", "1");
+  conn.enqueue(doc(2), "c", "2");
+  const first = conn.takeOutgoing(0)!;
+  conn.enqueue(doc(3), "c", "3");
+  assert.equal(conn.pendingMessages, 3);
+  conn.writeDone(1);
+  assert.equal(conn.channels.get("c"), "2", "the cursor covers only what was written");
+  assert.deepEqual(first, new Uint8Array([...doc(1), ...doc(2)]));
+  assert.deepEqual(drain(conn), doc(3));
+  assert.equal(conn.channels.get("c"), "3");
+});
