@@ -16,6 +16,17 @@ async function drain(subscription: Subscription, count: number): Promise<void> {
   }
 }
 
+// The same, taking what is already queued with `takeQueued` after each awaited event.
+async function drainBatched(subscription: Subscription, count: number): Promise<void> {
+  let seen = 0;
+  while (seen < count) {
+    const next = await subscription.next();
+    if (next.done) throw new Error(`subscription ended: ${subscription.closeReason}`);
+    if (next.value.type === "message") seen++;
+    for (const event of subscription.takeQueued()) if (event.type === "message") seen++;
+  }
+}
+
 for (const subscribers of [1, 100]) {
   const group = `publish ${MESSAGES} messages to ${subscribers} subscriber(s)`;
 
@@ -53,6 +64,14 @@ for (const subscribers of [1, 100]) {
     async fn() {
       for (let i = 0; i < MESSAGES; i++) await hub.publish("c", payload);
       await Promise.all(subscriptions.map((s) => drain(s, MESSAGES)));
+    },
+  });
+  Deno.bench({
+    name: `Hub publish + every subscriber drains with takeQueued, ${subscribers} subscriber(s)`,
+    group,
+    async fn() {
+      for (let i = 0; i < MESSAGES; i++) await hub.publish("c", payload);
+      await Promise.all(subscriptions.map((s) => drainBatched(s, MESSAGES)));
     },
   });
 }

@@ -1,8 +1,14 @@
 // The hub's Subscription implementation: a history backlog followed by a bounded live queue.
+import { setImmediate } from "node:timers";
 import type { Message } from "./message.ts";
 import { messageSize } from "./message.ts";
 import { SubscriberQueue, type SubscriberQueueLimits } from "./subscriber_queue.ts";
-import type { Subscription, SubscriptionCloseReason, SubscriptionEvent } from "./subscription.ts";
+import {
+  MAX_TAKE_QUEUED,
+  type Subscription,
+  type SubscriptionCloseReason,
+  type SubscriptionEvent,
+} from "./subscription.ts";
 
 /** Hub-side callbacks of one subscription. */
 export interface SubscriptionHooks {
@@ -13,6 +19,14 @@ export interface SubscriptionHooks {
 }
 
 const DONE: IteratorResult<SubscriptionEvent> = { done: true, value: undefined };
+
+// Callbacks run once the current turn of the event loop is over: one setImmediate for all.
+let afterTurn: (() => void)[] = [];
+function runAfterTurn(): void {
+  const callbacks = afterTurn;
+  afterTurn = [];
+  for (const callback of callbacks) callback();
+}
 
 export class SubscriptionImpl implements Subscription {
   readonly type = "subscription";
@@ -28,6 +42,8 @@ export class SubscriptionImpl implements Subscription {
   #closeReason: SubscriptionCloseReason | undefined;
   #wake: (() => void) | undefined;
   #waiting: Promise<void> | undefined;
+  #batchWake: (() => void) | undefined;
+  #batchWaiting: Promise<void> | undefined;
 
   constructor(
     channel: string,
@@ -62,6 +78,7 @@ export class SubscriptionImpl implements Subscription {
       return false;
     }
     if (this.#started) this.#notify();
+    if (this.#batchWake !== undefined && this.#queue.halfFull) this.#releaseBatch();
     return true;
   }
 
@@ -88,6 +105,7 @@ export class SubscriptionImpl implements Subscription {
     this.#closeReason = reason;
     this.#detach();
     this.#notify();
+    this.#releaseBatch();
   }
 
   close(reason: SubscriptionCloseReason = "closed"): void {
@@ -98,6 +116,7 @@ export class SubscriptionImpl implements Subscription {
     this.#pendingReset = undefined;
     this.#detach();
     this.#notify();
+    this.#releaseBatch();
   }
 
   async next(): Promise<IteratorResult<SubscriptionEvent>> {
@@ -113,6 +132,27 @@ export class SubscriptionImpl implements Subscription {
       this.#waiting ??= new Promise<void>((resolve) => this.#wake = resolve);
       await this.#waiting;
     }
+  }
+
+  takeQueued(max: number = MAX_TAKE_QUEUED): SubscriptionEvent[] {
+    const events: SubscriptionEvent[] = [];
+    if (!this.#started) return events;
+    const limit = Math.min(Math.floor(max), MAX_TAKE_QUEUED);
+    while (events.length < limit) {
+      const event = this.#take();
+      if (event === undefined) break;
+      events.push(event);
+    }
+    return events;
+  }
+
+  waitForBatch(): Promise<void> {
+    if (this.#closeReason !== undefined || this.#queue.halfFull) return Promise.resolve();
+    if (this.#batchWaiting === undefined) {
+      this.#batchWaiting = new Promise<void>((resolve) => this.#batchWake = resolve);
+      if (afterTurn.push(() => this.#releaseBatch()) === 1) setImmediate(runAfterTurn);
+    }
+    return this.#batchWaiting;
   }
 
   return(): Promise<IteratorResult<SubscriptionEvent>> {
@@ -149,6 +189,14 @@ export class SubscriptionImpl implements Subscription {
     if (this.#detached) return;
     this.#detached = true;
     this.#hooks.detach(this);
+  }
+
+  #releaseBatch(): void {
+    const wake = this.#batchWake;
+    if (wake === undefined) return;
+    this.#batchWake = undefined;
+    this.#batchWaiting = undefined;
+    wake();
   }
 
   #notify(): void {

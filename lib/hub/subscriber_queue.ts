@@ -71,6 +71,11 @@ export class SubscriberQueue {
     return this.#bytes;
   }
 
+  /** True once half of either bound is used: a consumer that lets messages gather should take them. */
+  get halfFull(): boolean {
+    return this.length * 2 >= this.#maxMessages || this.#bytes * 2 >= this.#maxBytes;
+  }
+
   /** True once a push was refused: the subscriber must be disconnected. */
   get overflowed(): boolean {
     return this.#overflowed;

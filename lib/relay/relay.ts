@@ -28,7 +28,7 @@ import { RelayConnection, type RelayConnectionOptions } from "./relay_connection
 import { generateRelayId } from "./relay_id.ts";
 import { encodeRelayMessage, encodeReset, type RelayMessage } from "./relay_message.ts";
 import { type RelayRequestError, relayRequestError } from "./relay_request_error.ts";
-import type { RelayFeed, RelaySource, RelaySourceError } from "./relay_source.ts";
+import type { RelayFeed, RelayFeedEvent, RelaySource, RelaySourceError } from "./relay_source.ts";
 import { isXmlText } from "./xml_escape.ts";
 
 /**
@@ -415,6 +415,17 @@ export class Relay {
     return bytes;
   }
 
+  // Queues one event's document; false when the connection refused it (it is closing).
+  #enqueueEvent(conn: RelayConnection, channel: string, event: RelayFeedEvent): boolean {
+    const bytes = event.type === "reset" ? encodeReset(channel) : this.#encode(event.message);
+    if (bytes === undefined) return true;
+    if (!conn.enqueue(bytes, channel, event.type === "message" ? event.message.id : undefined)) {
+      return false;
+    }
+    this.#queued++;
+    return true;
+  }
+
   // Pulls one feed into one connection, pausing while the connection's queue is half full.
   async #pump(
     conn: RelayConnection,
@@ -423,16 +434,19 @@ export class Relay {
     feed: RelayFeed,
   ): Promise<void> {
     try {
-      for await (const event of feed) {
+      pull: for await (const first of feed) {
         if (sub.feed !== feed || conn.state !== "open") break;
-        const bytes = event.type === "reset" ? encodeReset(channel) : this.#encode(event.message);
-        if (bytes !== undefined) {
-          if (
-            !conn.enqueue(bytes, channel, event.type === "message" ? event.message.id : undefined)
-          ) {
-            break;
-          }
-          this.#queued++;
+        if (feed.waitForBatch !== undefined && feed.takeQueued !== undefined) {
+          // Let the rest of this turn's messages gather: they then go with this one.
+          await feed.waitForBatch();
+          if (sub.feed !== feed || conn.state !== "open") break;
+        }
+        // What the feed already holds goes in the same turn, one event at a time so the
+        // room check stays exact (nothing is taken that would not have been pulled).
+        let event: RelayFeedEvent | undefined = first;
+        while (event !== undefined) {
+          if (!this.#enqueueEvent(conn, channel, event)) break pull;
+          event = conn.hasRoom ? feed.takeQueued?.(1)[0] : undefined;
         }
         if (!conn.hasRoom) await conn.waitForRoom();
       }

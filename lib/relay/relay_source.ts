@@ -28,6 +28,19 @@ export interface RelayFeed extends AsyncIterable<RelayFeedEvent> {
   readonly cursor: string;
   /** Why the feed ended (`"slow_consumer"` for a subscriber that fell behind); undefined while open. */
   readonly closeReason: string | undefined;
+  /**
+   * Optional: takes, without waiting, up to `max` events already available, in the order
+   * the iteration would yield them, each consumed as if pulled (the hub's `takeQueued`).
+   * The relay uses it to queue what is already waiting in the same turn as the event it
+   * awaited; a feed without it is pulled one event at a time.
+   */
+  takeQueued?(max: number): readonly RelayFeedEvent[];
+  /**
+   * Optional, with `takeQueued`: resolves once the messages published in the current turn
+   * have gathered, or sooner when holding them any longer risks the feed's bound (the hub's
+   * `waitForBatch`).
+   */
+  waitForBatch?(): Promise<void>;
   /** Stops the feed at once. Idempotent. */
   close(): void;
 }

@@ -12,7 +12,8 @@
 import type { Message } from "../hub/message.ts";
 import { dataText } from "../hub/message.ts";
 import { encodeServerSentEvent } from "../sse/encoder.ts";
-import { createEventStream, lastEventIdOf } from "../sse/server.ts";
+import { createEventStream, type EventStream, lastEventIdOf } from "../sse/server.ts";
+import type { SubscriptionEvent } from "../hub/subscription.ts";
 import type { ChannelRouteContext } from "./route_context.ts";
 import { errorResponse } from "./_response.ts";
 
@@ -85,12 +86,26 @@ export async function sseRoute(request: Request, context: ChannelRouteContext): 
   });
   (async () => {
     try {
-      for await (const event of subscription) {
-        const ok = event.type === "reset"
-          ? stream.send({ event: "reset", data: JSON.stringify({ cursor: event.cursor }) })
-          : stream.write(sseBytesOf(event.message));
-        if (!ok) break;
-        if (event.type === "message") metrics.addDelivered(1);
+      for await (const first of subscription) {
+        // The rest of this turn's messages gather, then go out in the same chunk.
+        await subscription.waitForBatch();
+        const rest = subscription.takeQueued();
+        if (rest.length === 0) {
+          if (!stream.write(sseBytesOfEvent(first))) break;
+          if (first.type === "message") metrics.addDelivered(1);
+          continue;
+        }
+        const chunks = [sseBytesOfEvent(first)];
+        let size = chunks[0]!.byteLength;
+        let messages = first.type === "message" ? 1 : 0;
+        for (const event of rest) {
+          const bytes = sseBytesOfEvent(event);
+          chunks.push(bytes);
+          size += bytes.byteLength;
+          if (event.type === "message") messages++;
+        }
+        if (!writeAll(stream, chunks, size, settings.maxQueuedBytes)) break;
+        metrics.addDelivered(messages);
       }
     } finally {
       subscription.close();
@@ -99,4 +114,31 @@ export async function sseRoute(request: Request, context: ChannelRouteContext): 
     }
   })();
   return stream.response;
+}
+
+function sseBytesOfEvent(event: SubscriptionEvent): Uint8Array {
+  return event.type === "reset"
+    ? encodeServerSentEvent({ event: "reset", data: JSON.stringify({ cursor: event.cursor }) })
+    : sseBytesOf(event.message);
+}
+
+// One chunk, unless it is larger than the stream's whole queue: an empty stream takes one
+// oversized chunk, so those go one by one and overflow as the separate events would.
+function writeAll(
+  stream: EventStream,
+  chunks: readonly Uint8Array[],
+  size: number,
+  maxQueuedBytes: number,
+): boolean {
+  if (size > maxQueuedBytes) {
+    for (const chunk of chunks) if (!stream.write(chunk)) return false;
+    return true;
+  }
+  const joined = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    joined.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return stream.write(joined);
 }

@@ -318,3 +318,63 @@ Deno.test("Relay reports connections, delivered and dropped messages to the hub 
   assert.equal(metrics.connections("relay"), 0);
   await hub.close();
 });
+
+Deno.test("Relay queues what a feed already holds in one turn, stopping exactly at half the queue", async () => {
+  const { hub, relay } = setup({ maxQueueMessages: 8 });
+  const start = await hub.publish("c", 0);
+  for (let i = 1; i <= 10; i++) await hub.publish("c", i);
+  const conn = connect(relay);
+  await relay.subscribe(conn.id, "c", start.id, 0);
+  await settle();
+  assert.equal(conn.pendingMessages, 4); // 4 of 8 is no room: the rest waits in the feed
+  const docs: ParsedDocument[] = [];
+  for (let round = 0; round < 5 && docs.length < 10; round++) {
+    docs.push(...drain(conn));
+    await settle();
+  }
+  assert.deepEqual(dataOf(docs), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  await hub.publish("c", 11);
+  await settle();
+  assert.deepEqual(dataOf(drain(conn)), [11]);
+  await hub.close();
+});
+
+Deno.test("Relay pulls a feed without takeQueued one event at a time", async () => {
+  const hub = new Hub();
+  // A source whose feeds are plain async iterables over the hub's.
+  const source: RelaySource = {
+    async subscribe(channel, options) {
+      const feed = await hub.subscribe(channel, options);
+      if (feed.type === "error") return feed;
+      return {
+        type: "subscription",
+        get cursor() {
+          return feed.cursor;
+        },
+        get closeReason() {
+          return feed.closeReason;
+        },
+        close: () => feed.close(),
+        [Symbol.asyncIterator]: () => feed[Symbol.asyncIterator](),
+      };
+    },
+  };
+  const relay = new Relay({ source, policyWindowMs: 0 });
+  const conn = connect(relay);
+  await relay.subscribe(conn.id, "c", undefined, 0);
+  for (let i = 1; i <= 3; i++) await hub.publish("c", i);
+  await settle();
+  assert.deepEqual(dataOf(drain(conn)), [1, 2, 3]);
+  await hub.close();
+});
+
+Deno.test("Relay keeps up with a burst in one turn larger than the hub's subscriber queue", async () => {
+  const { hub, relay } = setup({}, { subscriberQueue: { maxMessages: 10 } });
+  const conn = connect(relay);
+  await relay.subscribe(conn.id, "c", undefined, 0);
+  for (let i = 1; i <= 50; i++) await hub.publish("c", i);
+  await settle();
+  assert.equal(hub.stats.slowConsumers, 0);
+  assert.deepEqual(dataOf(drain(conn)), Array.from({ length: 50 }, (_, i) => i + 1));
+  await hub.close();
+});

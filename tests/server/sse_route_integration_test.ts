@@ -142,3 +142,21 @@ Deno.test("GET /channels/{ch}/events disconnects a client that does not read", a
   await response.body?.cancel().catch(() => {});
   await hub.close();
 });
+
+Deno.test("GET /channels/{ch}/events delivers a burst larger than the hub's queue, in order, once each", async () => {
+  const t = startHub({}, { subscriberQueue: { maxMessages: 10 } });
+  try {
+    const reader = new BodyReader(await fetch(`${t.base}/channels/c/events`));
+    await until(() => t.hub.stats.subscribers === 1, "the subscriber");
+    const ids: string[] = [];
+    for (let i = 0; i < 50; i++) ids.push((await t.hub.publish("c", `m${i}`)).id); // one turn
+    const text = await reader.waitFor((s) => s.includes(`id: ${ids[49]}\n`));
+    const seen = [...text.matchAll(/^id: (.+)$/gm)].map((m) => m[1]);
+    assert.deepEqual(seen, ids);
+    assert.equal(t.hub.stats.slowConsumers, 0);
+    assert.match(t.metrics.render(), /pushwire_messages_delivered_total 50\b/);
+    await reader.cancel();
+  } finally {
+    await t.close();
+  }
+});
