@@ -4,22 +4,11 @@
 // here does not share their event loop.
 //
 //   deno bench -A bench/websocket_io/echo_bench.ts
-const child = new Deno.Command(Deno.execPath(), {
-  args: ["run", "-A", new URL("./_echo_servers.ts", import.meta.url).pathname],
-  stdin: "piped",
-  stdout: "piped",
-  stderr: "inherit",
-}).spawn();
-const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-let first = "";
-while (!first.includes("\n")) {
-  const { value, done } = await lines.read();
-  if (done) throw new Error("the echo servers exited");
-  first += value;
-}
-const ports: { ours: number; deno: number } = JSON.parse(first);
+import { startEchoServers } from "./_start_echo_servers.ts";
+const servers = await startEchoServers();
+const ports = servers.ports;
 globalThis.addEventListener("unload", () => {
-  child.stdin.close().catch(() => {});
+  servers.stop();
 });
 
 /** A Deno WebSocket client whose echoes settle a counter. */

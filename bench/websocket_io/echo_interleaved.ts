@@ -5,25 +5,14 @@
 // rounds) for each side and the median of the per-round ratios.
 //
 //   deno run -A bench/websocket_io/echo_interleaved.ts [ROUNDS] [ROUND_TRIPS_PER_ROUND]
+import { startEchoServers } from "./_start_echo_servers.ts";
 const ROUNDS = Number(Deno.args[0] ?? 40);
 const PER_ROUND = Number(Deno.args[1] ?? 2000);
 const WARM_UP = 5000;
 const MESSAGE = "0123456789abcdef";
 
-const child = new Deno.Command(Deno.execPath(), {
-  args: ["run", "-A", new URL("./_echo_servers.ts", import.meta.url).pathname],
-  stdin: "piped",
-  stdout: "piped",
-  stderr: "inherit",
-}).spawn();
-const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-let first = "";
-while (!first.includes("\n")) {
-  const { value, done } = await lines.read();
-  if (done) throw new Error("the echo servers exited");
-  first += value;
-}
-const ports: { ours: number; deno: number } = JSON.parse(first);
+const servers = await startEchoServers();
+const ports = servers.ports;
 
 /** A client whose `roundTrip()` sends one message and resolves on its echo. */
 async function client(port: number): Promise<{ socket: WebSocket; roundTrip(): Promise<void> }> {
@@ -73,5 +62,4 @@ console.log(
     `  median per-round ratio Deno/ours: ${at(ratios, 0.5).toFixed(3)} (above 1: ours faster)`,
 );
 for (const name of names) targets[name].socket.close();
-await child.stdin.close();
-await child.status;
+await servers.stop();
