@@ -81,7 +81,9 @@ export class SseTransport implements Transport {
         if (done) break;
         for (const event of parser.feed(value)) {
           if (signal.aborted) return;
-          if (event.event === "reset" && !event.hasId) {
+          // `reset` is reserved for the hub (no message may carry it); one with nothing
+          // retained after it also carries the cursor as its id.
+          if (event.event === "reset") {
             const cursor = (parseData(event.data) as { cursor?: unknown } | null)?.cursor;
             host.reset(channel, typeof cursor === "string" ? cursor : "");
             continue;

@@ -4,7 +4,8 @@
  * (JSON-encoded unless a string), encoded once per message and written to every subscriber.
  * Resumes after `Last-Event-ID` (or `?lastEventId=`); without one, only new messages flow.
  * When messages after that id were already dropped, an `event: reset` with data
- * `{"cursor":ID}` comes first, then every retained message. A client too slow to read is
+ * `{"cursor":ID}` comes first, then every retained message; when none is retained, the reset
+ * also carries `id: ID`, so a reconnecting EventSource resumes after the loss. A client too slow to read is
  * disconnected (stream queue over `maxQueuedBytes`, or hub queue overflow) and resumes by id.
  *
  * @module
@@ -91,7 +92,13 @@ export async function sseRoute(request: Request, context: ChannelRouteContext): 
         await subscription.waitForBatch();
         const rest = subscription.takeQueued();
         if (rest.length === 0) {
-          if (!stream.write(sseBytesOfEvent(first))) break;
+          // A reset with no retained message after it carries the cursor as its id, so a
+          // client that reconnects before the next message is not told the same loss twice.
+          // (With retained messages, their ids follow in the same chunk.)
+          const bytes = first.type === "reset"
+            ? sseBytesOfReset(first.cursor, true)
+            : sseBytesOfEvent(first);
+          if (!stream.write(bytes)) break;
           if (first.type === "message") metrics.addDelivered(1);
           continue;
         }
@@ -117,9 +124,14 @@ export async function sseRoute(request: Request, context: ChannelRouteContext): 
 }
 
 function sseBytesOfEvent(event: SubscriptionEvent): Uint8Array {
-  return event.type === "reset"
-    ? encodeServerSentEvent({ event: "reset", data: JSON.stringify({ cursor: event.cursor }) })
-    : sseBytesOf(event.message);
+  return event.type === "reset" ? sseBytesOfReset(event.cursor, false) : sseBytesOf(event.message);
+}
+
+function sseBytesOfReset(cursor: string, withId: boolean): Uint8Array {
+  const data = JSON.stringify({ cursor });
+  return encodeServerSentEvent(
+    withId ? { event: "reset", id: cursor, data } : { event: "reset", data },
+  );
 }
 
 // One chunk, unless it is larger than the stream's whole queue: an empty stream takes one

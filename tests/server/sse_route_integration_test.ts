@@ -73,6 +73,31 @@ Deno.test("GET /channels/{ch}/events sends event: reset before the retained mess
   }
 });
 
+Deno.test("GET /channels/{ch}/events gives a reset with nothing retained after it the cursor as its id", async () => {
+  const t = startHub({}, { broker: new MemoryBroker({ history: { maxAgeMs: 1 } }) });
+  try {
+    const a = await publish(t.base, "/channels/c", "a");
+    const b = await publish(t.base, "/channels/c", "b");
+    await new Promise((resolve) => setTimeout(resolve, 20)); // both expire
+    const reader = new BodyReader(
+      await fetch(`${t.base}/channels/c/events`, { headers: { "Last-Event-ID": a } }),
+    );
+    const text = await reader.waitFor((s) => s.includes("event: reset"));
+    // An EventSource takes the id as its last event id: reconnecting resumes after the loss.
+    assert.ok(text.includes(`id: ${b}\nevent: reset\ndata: {"cursor":"${b}"}\n\n`), text);
+    await reader.cancel();
+    const again = new BodyReader(
+      await fetch(`${t.base}/channels/c/events`, { headers: { "Last-Event-ID": b } }),
+    );
+    const c = await publish(t.base, "/channels/c", "c");
+    const resumed = await again.waitFor((s) => s.includes(`id: ${c}`));
+    assert.ok(!resumed.includes("event: reset"), resumed);
+    await again.cancel();
+  } finally {
+    await t.close();
+  }
+});
+
 Deno.test("GET /channels/{ch}/events answers 400 for a malformed Last-Event-ID", async () => {
   const t = startHub();
   try {
