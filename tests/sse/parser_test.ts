@@ -5,6 +5,7 @@ import {
   type EventStreamParserOptions,
 } from "../../lib/sse/parser.ts";
 import { type Fixture, FIXTURES, hex, type SeenEvent } from "./_fixtures.ts";
+import { seededRandom as prng } from "../_random.ts";
 
 interface Outcome {
   events: SeenEvent[];
@@ -42,16 +43,6 @@ function parse(
   parser.end();
   out.lastEventId = parser.lastEventId;
   return out;
-}
-
-/** A small seeded PRNG (mulberry32) so random chunkings are reproducible. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Every way to cut `wire` in two, one byte at a time, and 25 random chunkings. */

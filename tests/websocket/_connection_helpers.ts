@@ -11,6 +11,7 @@ import {
 import type { Frame, Role } from "../../lib/websocket/frame.ts";
 import { FrameDecoder } from "../../lib/websocket/frame_decoder.ts";
 import { mask } from "../../lib/websocket/mask.ts";
+import { seededRandom } from "../_random.ts";
 
 /** The masking key of the RFC 6455 §5.7 examples. */
 export const KEY: Uint8Array = new Uint8Array([0x37, 0xfa, 0x21, 0x3d]);
@@ -177,11 +178,4 @@ export function texts(events: ConnectionEvent[]): string[] {
 }
 
 /** A seeded PRNG (mulberry32) in [0, 1): a failure replays the same input. */
-export function seeded(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seeded: (seed: number) => () => number = seededRandom;

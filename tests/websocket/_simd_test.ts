@@ -12,22 +12,7 @@ import {
   simdXorInto,
   simdXorRange,
 } from "../../lib/websocket/_simd.ts";
-
-/** A seeded PRNG (mulberry32) so any failure replays the same inputs. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomBytes(next: () => number, length: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  for (let i = 0; i < length; i++) bytes[i] = Math.floor(next() * 256);
-  return bytes;
-}
+import { randomBytes, seededRandom as random } from "../_random.ts";
 
 /** RFC 6455 §5.3 byte by byte; `data[0]` takes key byte `phase`. */
 function naiveMask(data: Uint8Array, key: Uint8Array, phase = 0): Uint8Array {

@@ -6,6 +6,7 @@ import {
 } from "../../lib/websocket/frame_decoder.ts";
 import type { Role } from "../../lib/websocket/frame.ts";
 import { PROBE_SIZE, probeTinyPieces } from "./_tiny_pieces_heap.ts";
+import { seededRandom as random } from "../_random.ts";
 
 function hex(text: string): Uint8Array {
   const clean = text.replace(/\s+/g, "");
@@ -22,16 +23,6 @@ function concat(...parts: Uint8Array[]): Uint8Array {
     at += part.length;
   }
   return out;
-}
-
-/** A seeded PRNG (mulberry32) so any failure replays the same chunking. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function drain(decoder: FrameDecoder): FrameDecoderEvent[] {
