@@ -8,6 +8,7 @@ import { type ClientOptions, PushwireClient, subscribe } from "../../lib/client/
 import type { PushwireMessage } from "../../lib/client/transport.ts";
 import type { TransportName } from "../../lib/client/transport_selector.ts";
 import { RestartableHub } from "./_restartable_hub.ts";
+import { until } from "../_wait.ts";
 
 const FAST: ClientOptions = {
   memory: null,
@@ -16,14 +17,6 @@ const FAST: ClientOptions = {
   longPollTimeoutS: 5,
   connectTimeoutMs: 3000,
 };
-
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 for (const transport of ["sse", "longpoll", "shortpoll"] as const satisfies TransportName[]) {
   Deno.test(`PushwireClient over ${transport} loses and repeats nothing across a server restart`, async () => {

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { PushwireClient } from "../../lib/client/pushwire_client.ts";
 import type { PushwireMessage } from "../../lib/client/transport.ts";
 import { PUSHWIRE_SUBPROTOCOL } from "../../lib/client/websocket_transport.ts";
+import { until } from "../_wait.ts";
 
 interface Request {
   readonly type: string;
@@ -74,14 +75,6 @@ class ScriptedMux {
   async close(): Promise<void> {
     await this.#closed;
     await this.server.shutdown();
-  }
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const end = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 

@@ -2,22 +2,13 @@
 // example's header comment (so the documented least-privilege flags are what is tested), with
 // the documented port replaced by a free one.
 import assert from "node:assert/strict";
+import { within as withinMs } from "../_wait.ts";
 
 export const TIMEOUT_MS = 20_000;
 
-/** Rejects after `ms` unless `promise` settles first; the timer is always cleared. */
-export async function within<T>(promise: Promise<T>, what: string, ms = TIMEOUT_MS): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** Rejects after `ms` (default {@linkcode TIMEOUT_MS}) unless `promise` settles first. */
+export function within<T>(promise: Promise<T>, what: string, ms = TIMEOUT_MS): Promise<T> {
+  return withinMs(promise, what, ms);
 }
 
 /** A port free on 127.0.0.1 right now. */

@@ -5,32 +5,10 @@ import { RedisBroker } from "../../lib/hub/redis_broker.ts";
 import type { Message } from "../../lib/hub/message.ts";
 import type { Subscription, SubscriptionEvent } from "../../lib/hub/subscription.ts";
 import { startRedis, startRedisProxy } from "../_redis.ts";
+import { until, within } from "../_wait.ts";
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
-/** `promise`, or a rejection after `ms`. */
-async function within<T>(promise: Promise<T>, what: string, ms = 10_000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`Timed out waiting for ${what}`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Publishes, retrying while the broker is reconnecting (bounded). */
@@ -341,65 +319,69 @@ Deno.test("RedisBroker reports a gap after a Redis restart without persistence, 
   }
 });
 
-Deno.test("RedisBroker reports a gap when more than maxMessages were published while only this node was cut off", async () => {
+/**
+ * Node A on Redis directly and node B behind a TCP proxy a test can cut, both keeping
+ * `maxMessages` per stream; disposing closes all four in order.
+ */
+async function cutOffPair(maxMessages: number) {
   const redis = await startRedis();
   const proxy = startRedisProxy(redis);
-  const a = await RedisBroker.connect({ url: redis.url, maxMessages: 10 });
-  const b = await RedisBroker.connect({ url: proxy.url, maxMessages: 10, blockMs: 1000 });
-  try {
-    const events: string[] = [];
-    let last = "";
-    const off = await b.subscribe("cut", (m) => {
-      events.push(`${m.data}`);
-      last = m.id;
-    }, () => events.push("gap"));
-    for (let i = 0; i < 3; i++) await a.publish({ channel: "cut", data: i });
-    await until(() => events.length === 3, "the first messages");
-    const cursor = last;
-    await proxy.cut();
-    for (let i = 3; i < 300; i++) await a.publish({ channel: "cut", data: i }); // trims past b
-    proxy.heal();
-    await until(() => events.includes("gap"), "the gap", 15_000);
-    assert.deepEqual(events, ["0", "1", "2", "gap"]); // nothing of the rest, as if contiguous
-    await a.publish({ channel: "cut", data: "after" });
-    await until(() => events.at(-1) === "after", "a message after the gap");
-    assert.equal(events.length, 5);
-    const resumed = await b.read("cut", cursor);
-    assert.ok(resumed.type === "messages" && resumed.reset);
-    assert.equal(resumed.messages.at(-1)?.data, "after");
-    off();
-  } finally {
-    await a.close();
-    await b.close();
-    await proxy.stop();
-    await redis.stop();
-  }
+  const a = await RedisBroker.connect({ url: redis.url, maxMessages });
+  const b = await RedisBroker.connect({ url: proxy.url, maxMessages, blockMs: 1000 });
+  return {
+    a,
+    b,
+    proxy,
+    async [Symbol.asyncDispose]() {
+      await a.close();
+      await b.close();
+      await proxy.stop();
+      await redis.stop();
+    },
+  };
+}
+
+Deno.test("RedisBroker reports a gap when more than maxMessages were published while only this node was cut off", async () => {
+  await using pair = await cutOffPair(10);
+  const { a, b, proxy } = pair;
+  const events: string[] = [];
+  let last = "";
+  const off = await b.subscribe("cut", (m) => {
+    events.push(`${m.data}`);
+    last = m.id;
+  }, () => events.push("gap"));
+  for (let i = 0; i < 3; i++) await a.publish({ channel: "cut", data: i });
+  await until(() => events.length === 3, "the first messages");
+  const cursor = last;
+  await proxy.cut();
+  for (let i = 3; i < 300; i++) await a.publish({ channel: "cut", data: i }); // trims past b
+  proxy.heal();
+  await until(() => events.includes("gap"), "the gap", 15_000);
+  assert.deepEqual(events, ["0", "1", "2", "gap"]); // nothing of the rest, as if contiguous
+  await a.publish({ channel: "cut", data: "after" });
+  await until(() => events.at(-1) === "after", "a message after the gap");
+  assert.equal(events.length, 5);
+  const resumed = await b.read("cut", cursor);
+  assert.ok(resumed.type === "messages" && resumed.reset);
+  assert.equal(resumed.messages.at(-1)?.data, "after");
+  off();
 });
 
 Deno.test("RedisBroker catches a briefly cut-off node up exactly, with no gap, when history still covers it", async () => {
-  const redis = await startRedis();
-  const proxy = startRedisProxy(redis);
-  const a = await RedisBroker.connect({ url: redis.url, maxMessages: 100 });
-  const b = await RedisBroker.connect({ url: proxy.url, maxMessages: 100, blockMs: 1000 });
-  try {
-    const seen: number[] = [];
-    let gaps = 0;
-    const off = await b.subscribe("brief", (m) => seen.push(m.data as number), () => gaps++);
-    for (let i = 0; i < 3; i++) await a.publish({ channel: "brief", data: i });
-    await until(() => seen.length === 3, "the first messages");
-    await proxy.cut();
-    for (let i = 3; i < 50; i++) await a.publish({ channel: "brief", data: i });
-    proxy.heal();
-    await until(() => seen.length === 50, "the catch-up", 15_000);
-    assert.deepEqual(seen, [...Array(50).keys()]);
-    assert.equal(gaps, 0);
-    off();
-  } finally {
-    await a.close();
-    await b.close();
-    await proxy.stop();
-    await redis.stop();
-  }
+  await using pair = await cutOffPair(100);
+  const { a, b, proxy } = pair;
+  const seen: number[] = [];
+  let gaps = 0;
+  const off = await b.subscribe("brief", (m) => seen.push(m.data as number), () => gaps++);
+  for (let i = 0; i < 3; i++) await a.publish({ channel: "brief", data: i });
+  await until(() => seen.length === 3, "the first messages");
+  await proxy.cut();
+  for (let i = 3; i < 50; i++) await a.publish({ channel: "brief", data: i });
+  proxy.heal();
+  await until(() => seen.length === 50, "the catch-up", 15_000);
+  assert.deepEqual(seen, [...Array(50).keys()]);
+  assert.equal(gaps, 0);
+  off();
 });
 
 Deno.test("A hub on Redis ends a live subscription with gap on a restart without persistence; its cursor resumes with reset", async () => {

@@ -8,6 +8,7 @@ import { RedisBroker } from "../../lib/hub/redis_broker.ts";
 import { createHubHandler } from "../../lib/server/hub_handler.ts";
 import { createWebSocketRoutes } from "../../lib/server/ws/websocket_routes.ts";
 import { type RedisServer, startRedis } from "../_redis.ts";
+import { until } from "../_wait.ts";
 
 interface Node {
   readonly base: string;
@@ -279,14 +280,6 @@ async function iframeAll(
     if (received.length >= count) break; // leaving the loop cancels the body
   }
   return received;
-}
-
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 const N = 60;

@@ -2,6 +2,8 @@
 import { Hub, type HubOptions } from "../../lib/hub/hub.ts";
 import { createHubHandler, type HubHandlerOptions } from "../../lib/server/hub_handler.ts";
 import { Metrics } from "../../lib/server/metrics.ts";
+import { until } from "../_wait.ts";
+export { until };
 
 export interface TestHub {
   readonly base: string;
@@ -26,15 +28,6 @@ export function startHub(options: HubHandlerOptions = {}, hubOptions: HubOptions
       await server.shutdown();
     },
   };
-}
-
-/** Polls `check` every 5 ms; fails after `ms`. */
-export async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 /** Accumulates a response body as text and waits for content. */

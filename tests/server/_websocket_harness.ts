@@ -11,6 +11,8 @@ import {
   type WebSocketRoutesOptions,
 } from "../../lib/server/ws/websocket_routes.ts";
 import type { ClientSession } from "../../lib/websocket_io/client.ts";
+import { within } from "../_wait.ts";
+export { within };
 
 export interface WsTestHub {
   /** `http://127.0.0.1:PORT` */
@@ -58,21 +60,6 @@ export function startWsHub(
     close,
     [Symbol.asyncDispose]: close,
   };
-}
-
-/** Rejects after `ms` with a message naming `what`. */
-export async function within<T>(promise: Promise<T>, what: string, ms = 5000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`Timed out waiting for ${what}`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Reads frames of one client, one at a time, each within a timeout. */

@@ -14,6 +14,7 @@ import { type MuxSocketData, muxSocketEndpoint } from "../../lib/server/ws/mux_s
 import type { EndpointSession, WebSocketRequest } from "../../lib/websocket_io/endpoint.ts";
 import type { PreparedMessage } from "../../lib/websocket_io/prepared_message.ts";
 import type { SessionCloseEvent } from "../../lib/websocket_io/session.ts";
+import { until } from "../_wait.ts";
 
 function requestFor(path: string, params: Record<string, string>, protocols: string[] = []) {
   return {
@@ -79,11 +80,6 @@ class ScriptedSession<Data> implements EndpointSession<string | Uint8Array, Data
       initiator: "local",
     });
   }
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-  assert.ok(check(), `timed out waiting for ${what}`);
 }
 
 Deno.test("channel WebSocket endpoint closes a saturated client with 1013 once its hub queue overflows, after what it holds", async () => {

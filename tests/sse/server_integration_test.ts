@@ -1,17 +1,10 @@
 import assert from "node:assert/strict";
 import { EventSource } from "../../lib/sse/event_source.ts";
 import { createEventStream, type EventStream, serveEventSource } from "../../lib/sse/server.ts";
+import { until } from "../_wait.ts";
 
 function tick(ms = 0): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await tick(5);
-  }
 }
 
 Deno.test("createEventStream drops a subscriber that stops reading once its queue is full", async () => {

@@ -7,25 +7,16 @@ import { FrameDecoder } from "../../lib/websocket/frame_decoder.ts";
 import { encodeFrame } from "../../lib/websocket/frame_encoder.ts";
 import type { WebSocketRouter } from "../../lib/websocket_io/router.ts";
 import { WebSocketServer, type WebSocketServerOptions } from "../../lib/websocket_io/server.ts";
+import { within as withinMs } from "../_wait.ts";
 
 export const TIMEOUT_MS = 10_000;
+
+/** Rejects after `ms` (default {@linkcode TIMEOUT_MS}) unless `promise` settles first. */
+export function within<T>(promise: Promise<T>, what: string, ms = TIMEOUT_MS): Promise<T> {
+  return withinMs(promise, what, ms);
+}
 export const encoder = new TextEncoder();
 export const decoder = new TextDecoder();
-
-/** Rejects after `ms` unless `promise` settles first; the timer is always cleared. */
-export async function within<T>(promise: Promise<T>, what: string, ms = TIMEOUT_MS): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
