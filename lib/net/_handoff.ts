@@ -7,9 +7,11 @@
 // (docs/ARCHITECTURE-one-port.md). Facts measured on 2.9.6 that the caller relies on:
 // - the call takes the connection's resource even when it throws (e.g. "Busy" while a read
 //   is pending), so it must only be called with no read in flight;
-// - aborting `signal` force-closes the connection, but throws BadResource from the abort
-//   listener once the server is finished or after `shutdown()`: abort only while running,
-//   and never call `shutdown()` (it takes the handle that a later abort needs).
+// - aborting `signal` force-closes the connection, but its abort listener throws BadResource
+//   once the runtime has closed the connection, which can happen a turn before `finished`
+//   settles. A throw from an abort listener is an uncaught error, so the listener is taken
+//   from the signal and called here, guarded (`cancel`). Never call `shutdown()` (it takes
+//   the handle that a later cancel needs).
 
 /** A Deno.serve-style handler. */
 export type RuntimeHandler = (
@@ -17,15 +19,17 @@ export type RuntimeHandler = (
   info: Deno.ServeHandlerInfo<Deno.NetAddr>,
 ) => Response | Promise<Response>;
 
-/** What `serveHttpOnConnection` returns, as far as it is used here. */
+/** A connection served by the runtime. */
 export interface RuntimeConnectionServer {
+  /** Settles when the runtime is done with the connection. */
   readonly finished: Promise<void>;
+  /** Force-closes the connection; does nothing once it is closed. Never throws. */
+  cancel(): void;
 }
 
 /** The detected internal, bound to the shape it was checked for. */
 export type ServeOnConnection = (
   conn: Deno.TcpConn,
-  signal: AbortSignal,
   handler: RuntimeHandler,
   onError: (error: unknown) => Response | Promise<Response>,
 ) => RuntimeConnectionServer;
@@ -54,13 +58,32 @@ export function detectServeOnConnection(): ServeOnConnection | undefined {
     onError: (error: unknown) => Response | Promise<Response>,
     onListen: () => void,
   ) => unknown;
-  return (conn, signal, handler, onError) => {
+  return (conn, handler, onError) => {
+    // A real signal whose abort listener is kept here rather than registered, so that
+    // calling it can be guarded.
+    const signal = new AbortController().signal;
+    let onAbort: ((event: Event) => void) | undefined;
+    signal.addEventListener = (_type: string, listener: unknown) => {
+      if (typeof listener === "function") onAbort = listener as (event: Event) => void;
+    };
     const server = serveOn(conn, signal, handler, onError, () => {}) as
       | { finished?: unknown }
       | undefined;
-    if (!(server?.finished instanceof Promise)) {
+    if (!(server?.finished instanceof Promise) || onAbort === undefined) {
       throw new TypeError("serveHttpOnConnection returned an unexpected value");
     }
-    return server as RuntimeConnectionServer;
+    const finished = server.finished as Promise<void>;
+    return {
+      finished,
+      cancel() {
+        const listener = onAbort;
+        onAbort = undefined;
+        try {
+          listener?.call(signal, new Event("abort"));
+        } catch {
+          // BadResource: the runtime closed the connection already.
+        }
+      },
+    };
   };
 }

@@ -428,28 +428,20 @@ class Server implements OnePortServer {
       info.completed.then(done, done);
       return fetch(request, info);
     };
-    const abort = new AbortController();
-    let finished = false;
     let server;
     try {
-      server = serveOn(conn, abort.signal, handler, this.#onError);
+      server = serveOn(conn, handler, this.#onError);
     } catch {
       // The internal changed: relay every later connection. This one's socket is gone.
       this.#serveOn = undefined;
       closeQuietly(conn);
       return;
     }
-    // Aborting after the runtime finished throws from its abort listener: guard it.
-    tracked.cancel = () => {
-      if (!finished) abort.abort();
-      finished = true;
-    };
+    tracked.cancel = server.cancel;
     try {
       await server.finished;
     } catch {
       // A connection error ends the connection; there is no one to report it to.
-    } finally {
-      finished = true;
     }
   }
 
