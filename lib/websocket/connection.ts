@@ -39,7 +39,7 @@ import {
   type EncodeFrameOptions,
 } from "./frame_encoder.ts";
 import { type ProtocolError, protocolError } from "./protocol_error.ts";
-import { decodeUtf8, Utf8Probe, Utf8StreamDecoder } from "./utf8.ts";
+import { decodeUtf8, unfinishedTail, Utf8Probe, Utf8StreamDecoder } from "./utf8.ts";
 
 /**
  * Lifecycle of a connection:
@@ -222,6 +222,8 @@ const RAW = -1;
 const HEADER_ONLY = 0x100;
 /** Queued bytes shorter than this are copied by a loop rather than `set()`. */
 const SMALL_COPY = 32;
+/** No unfinished character: the text so far ended on a character boundary. */
+const NO_TEXT_TAIL = new Uint8Array(0);
 /** Encoder options by the FIN and RSV1 bits of a first header byte (`>>> 6`), plus 4 when
  * masked: frames encoded on take need no options object each. */
 const FRAME_OPTIONS: readonly EncodeFrameOptions[] = [
@@ -316,8 +318,8 @@ export class WebSocketConnection {
   #utf8: Utf8StreamDecoder | undefined;
   /** Checks the text frame still arriving (`#checkPartialText`). */
   #probe: Utf8Probe | undefined;
-  /** Leading continuation bytes of the continuation frame being checked still to skip. */
-  #probeSkip = 0;
+  /** The character the last fragment of the text message left unfinished, for `#probe`. */
+  #textTail: Uint8Array = NO_TEXT_TAIL;
 
   /**
    * Creates the connection core for one transport connection.
@@ -812,25 +814,12 @@ export class WebSocketConnection {
     }
     const partial = this.#decoder.peekPayload();
     if (partial === undefined) return undefined;
-    let bytes = partial.bytes;
-    if (frame === OPCODE_CONTINUATION) {
-      // The frame may finish a character the previous fragment began: skip its leading
-      // continuation bytes (at most 3, however the reads cut them). If they do not finish it,
-      // the message is invalid anyway and fails once the frame is complete.
-      if (partial.offset === 0) this.#probeSkip = 3;
-      let skip = 0;
-      while (this.#probeSkip > 0 && skip < bytes.length) {
-        if ((bytes[skip]! & 0xc0) !== 0x80) this.#probeSkip = 0;
-        else {
-          skip++;
-          this.#probeSkip--;
-        }
-      }
-      bytes = bytes.subarray(skip);
-    }
     const probe = this.#probe ??= new Utf8Probe();
-    if (partial.offset === 0) probe.reset();
-    if (!probe.push(bytes)) return this.#fail(invalidUtf8());
+    // A continuation goes on from the character the previous fragment left unfinished.
+    if (partial.offset === 0) {
+      probe.reset(frame === OPCODE_CONTINUATION ? this.#textTail : undefined);
+    }
+    if (!probe.push(partial.bytes)) return this.#fail(invalidUtf8());
     return undefined;
   }
 
@@ -858,6 +847,8 @@ export class WebSocketConnection {
       const piece = fin ? utf8.end(payload) : utf8.push(payload);
       if (piece === undefined) return this.#fail(invalidUtf8());
       if (piece !== "") this.#addText(piece);
+      // Only a fragment's last 3 bytes matter to the next one's early check.
+      if (!fin) this.#textTail = unfinishedTail(this.#textTail, payload);
     } else {
       this.#chunks.push(payload);
     }
@@ -876,6 +867,7 @@ export class WebSocketConnection {
     }
     this.#messageOpcode = 0;
     this.#textParts = [];
+    this.#textTail = NO_TEXT_TAIL;
     this.#textBatchStart = 0;
     return event;
   }
@@ -956,6 +948,7 @@ export class WebSocketConnection {
     this.#messageOpcode = 0;
     this.#chunks.clear();
     this.#textParts = [];
+    this.#textTail = NO_TEXT_TAIL;
     this.#textBatchStart = 0;
     this.#utf8?.reset();
   }

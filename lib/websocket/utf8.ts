@@ -169,10 +169,48 @@ export class Utf8Probe {
     return this.#pendingLength === 0 || validPrefix(pending, this.#pendingLength);
   }
 
-  /** Forgets any unfinished character: the next {@linkcode push} starts new text. */
-  reset(): void {
+  /**
+   * Starts new text, or text that goes on from `tail`.
+   *
+   * @param tail The unfinished character the text so far ended with (see
+   * {@linkcode unfinishedTail}); none by default.
+   */
+  reset(tail?: Uint8Array): void {
     this.#pendingLength = 0;
+    if (tail === undefined || tail.length === 0) return;
+    this.#pending.set(tail);
+    this.#pendingLength = tail.length;
   }
+}
+
+const NO_TAIL = new Uint8Array(0);
+
+/**
+ * The unfinished character (0 to 3 bytes) at the end of `before` followed by `bytes`, both
+ * already known to be a valid UTF-8 prefix: what a fragment hands on to the next one, which
+ * may finish it. `before` is the tail the text ended with before `bytes`.
+ *
+ * @example A euro sign cut after its second byte
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { unfinishedTail } from "./utf8.ts";
+ * const tail = unfinishedTail(new Uint8Array(0), new Uint8Array([0x61, 0xe2]));
+ * assert.deepEqual(unfinishedTail(tail, new Uint8Array([0x82])), new Uint8Array([0xe2, 0x82]));
+ * ```
+ */
+export function unfinishedTail(before: Uint8Array, bytes: Uint8Array): Uint8Array {
+  // An unfinished character has at most 3 bytes: with 3 new bytes, `before` cannot hold it.
+  let joined = bytes;
+  if (bytes.length < 3) {
+    joined = new Uint8Array(before.length + bytes.length);
+    joined.set(before);
+    joined.set(bytes, before.length);
+  }
+  const end = joined.length;
+  let lead = end - 1;
+  while (lead >= 0 && lead > end - 4 && (joined[lead]! & 0xc0) === 0x80) lead--;
+  if (lead < 0 || end - lead >= sequenceLength(joined[lead]!)) return NO_TAIL;
+  return joined.slice(lead);
 }
 
 /** Bytes in the character a lead byte starts: 1 to 4, or 0 for a byte no character starts with. */

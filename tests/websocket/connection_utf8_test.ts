@@ -268,32 +268,52 @@ function feedBytewise(conn: ReturnType<typeof connection>, wire: Uint8Array): Co
 const HEADER = 6;
 
 /**
- * After how many payload bytes of its frame an invalid text fails. A continuation frame may
- * finish a character of the previous fragment, so its leading continuation bytes (up to 3)
- * are judged only with the whole frame; a sequence only cut short, at the end too.
+ * After how many payload bytes of its frame an invalid text fails, when the fragments before
+ * it held `before`: at the byte that makes the whole text certainly invalid; a sequence only
+ * cut short, at the frame's end.
  */
-function expectedVerdictAt(bytes: Uint8Array, opcode: number): number {
-  let skip = 0;
-  if (opcode === 0x0) { while (skip < 3 && (bytes[skip]! & 0xc0) === 0x80) skip++; }
-  const early = certainlyInvalidAfter(bytes.subarray(skip));
-  return early === undefined ? bytes.length : Math.min(skip + early, bytes.length);
+function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function expectedVerdictAt(before: Uint8Array, bytes: Uint8Array): number {
+  const early = certainlyInvalidAfter(concat(before, bytes));
+  return early === undefined ? bytes.length : early - before.length;
 }
 
 for (const h of INVALID) {
   Deno.test(`WebSocketConnection fails with 1007 within one frame at the byte that makes ${h.length > 40 ? h.slice(0, 40) + "…" : h} certainly invalid`, () => {
     const bytes = hex(h);
-    for (const [opcode, before] of [[0x1, undefined], [0x0, "ab"]] as const) {
+    // A first frame; a continuation after a whole character; and one after half a euro sign,
+    // which its first byte may or may not finish.
+    for (const before of [undefined, "61 62", "e2 82"]) {
       const conn = connection();
-      if (before !== undefined) {
-        assert.deepEqual(feed(conn, frame(0x1, before, { fin: false })), []);
-      }
-      const after = feedBytewise(conn, frame(opcode, bytes));
+      const prior = before === undefined ? new Uint8Array(0) : hex(before);
+      // e2 82 + 80 is U+2080: a lone continuation byte becomes valid text.
+      if (isUtf8(concat(prior, bytes))) continue;
+      if (before !== undefined) assert.deepEqual(feed(conn, frame(0x1, prior, { fin: false })), []);
+      const after = feedBytewise(conn, frame(before === undefined ? 0x1 : 0x0, bytes));
       const failedWith = after.findIndex((events) => events.some((e) => e.type === "close"));
-      assert.equal(failedWith, HEADER + expectedVerdictAt(bytes, opcode) - 1, `opcode ${opcode}`);
+      assert.equal(failedWith, HEADER + expectedVerdictAt(prior, bytes) - 1, `after ${before}`);
       assertFailed(conn, after[failedWith]!, 1007, "WS_ERR_INVALID_UTF8");
     }
   });
 }
+
+Deno.test("WebSocketConnection fails a continuation at its first byte when that byte cannot finish the previous fragment's character", () => {
+  // e2 82 | 41: "A" where the euro sign's last byte should be. Once the frame was only judged
+  // when complete; now the verdict comes with its first byte.
+  const conn = connection();
+  assert.deepEqual(feed(conn, frame(0x1, hex("61 e2"), { fin: false })), []);
+  assert.deepEqual(feed(conn, frame(0x0, hex("82"), { fin: false })), []);
+  const wire = frame(0x0, new Uint8Array(200).fill(0x41));
+  assertFailed(conn, feed(conn, wire.subarray(0, 8 + 1)), 1007, "WS_ERR_INVALID_UTF8");
+});
 
 for (const text of VALID) {
   Deno.test(`WebSocketConnection accepts ${JSON.stringify(text)} arriving a byte at a time inside its frames, a character split between them`, () => {

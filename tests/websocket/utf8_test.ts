@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { decodeUtf8, Utf8Probe, Utf8StreamDecoder } from "../../lib/websocket/utf8.ts";
+import {
+  decodeUtf8,
+  unfinishedTail,
+  Utf8Probe,
+  Utf8StreamDecoder,
+} from "../../lib/websocket/utf8.ts";
 import { hex, seeded, utf8 } from "./_connection_helpers.ts";
 
 const SAMPLES = [
@@ -129,4 +134,35 @@ Deno.test("Utf8Probe carries a cut character over, checks its second byte's rang
   assert.equal(probe.push(hex("e2 82")), true);
   probe.reset();
   assert.equal(probe.push(hex("61")), true, "reset forgets the unfinished character");
+});
+
+Deno.test("unfinishedTail finds the character a valid prefix ends inside of, across pieces", () => {
+  const none: Uint8Array = new Uint8Array(0);
+  assert.deepEqual(unfinishedTail(none, hex("61 62")), none);
+  assert.deepEqual(unfinishedTail(none, hex("61 e2 82")), hex("e2 82"));
+  assert.deepEqual(unfinishedTail(none, hex("e2 82 ac")), none, "a finished euro sign");
+  assert.deepEqual(unfinishedTail(hex("f0 9f"), hex("98")), hex("f0 9f 98"), "begun before");
+  assert.deepEqual(unfinishedTail(hex("f0 9f 98"), hex("80")), none, "finished across pieces");
+  assert.deepEqual(unfinishedTail(hex("f0"), none), hex("f0"), "an empty piece keeps the tail");
+  // Every cut of valid text, piece by piece: the tail is exactly what the cut leaves over.
+  const text = utf8("a€😀ß漢x");
+  for (let cut = 0; cut <= text.length; cut++) {
+    let tail: Uint8Array = none;
+    for (let i = 0; i < cut; i++) tail = unfinishedTail(tail, text.subarray(i, i + 1));
+    const whole = unfinishedTail(none, text.subarray(0, cut));
+    assert.deepEqual(tail, whole, `cut ${cut}`);
+    assert.equal(decodeUtf8(text.subarray(0, cut - tail.length)) !== undefined, true);
+  }
+});
+
+Deno.test("Utf8Probe.reset(tail) goes on from a character begun before", () => {
+  const probe = new Utf8Probe();
+  probe.reset(hex("e2 82"));
+  assert.equal(probe.push(hex("ac 61")), true, "the tail finished");
+  probe.reset(hex("e2 82"));
+  assert.equal(probe.push(hex("61")), false, "an ASCII byte where the last byte should be");
+  probe.reset(hex("ed"));
+  assert.equal(probe.push(hex("a0")), false, "a surrogate begun before");
+  probe.reset(hex("f0"));
+  assert.equal(probe.push(hex("9f")), true, "still unfinished, still possible");
 });
