@@ -21,7 +21,8 @@ import {
 } from "./iframe_script.ts";
 import type { ChannelRouteContext } from "./route_context.ts";
 import { errorResponse, streamingHeaders } from "./_response.ts";
-import { createTextStream } from "./_text_stream.ts";
+import { createTextStream, type TextStream } from "./_text_stream.ts";
+import { eventBatches } from "./_event_batches.ts";
 
 const escaped = new WeakMap<Message, string>();
 
@@ -81,8 +82,10 @@ export async function iframeRoute(
   if (subscription.type === "error") return errorResponse(subscription, headers);
   const responseHeaders = streamingHeaders(headers, "text/html; charset=utf-8");
   responseHeaders.set("X-Content-Type-Options", "nosniff");
+  // Room for the prelude on top of the messages' bound.
+  const streamQueue = settings.maxQueuedBytes + 8192;
   const stream = createTextStream({
-    maxQueuedBytes: settings.maxQueuedBytes + 8192,
+    maxQueuedBytes: streamQueue,
     heartbeatIntervalMs: settings.heartbeatIntervalMs,
     heartbeat: IFRAME_HEARTBEAT,
     headers: responseHeaders,
@@ -98,16 +101,29 @@ export async function iframeRoute(
   (async () => {
     let written = 0;
     try {
-      for await (const event of subscription) {
-        const script = event.type === "reset"
-          ? `${prefix}${
-            escapeJsonForScript(JSON.stringify({ reset: true, cursor: event.cursor }))
-          });</script>\n`
-          : `${prefix}${escapedJsonOf(event.message)});</script>\n`;
-        if (!stream.write(script)) break;
-        if (event.type === "message") metrics.addDelivered(1);
-        written += script.length;
-        if (written >= settings.iframeMaxBytes) break;
+      // A turn's messages go out as one chunk. Once `iframeMaxBytes` is reached the rest of
+      // the batch is left unsent: the page resumes after the last id it got.
+      for await (const batch of eventBatches(subscription)) {
+        const scripts: string[] = [];
+        let messages = 0;
+        let full = false;
+        for (const event of batch) {
+          const script = event.type === "reset"
+            ? `${prefix}${
+              escapeJsonForScript(JSON.stringify({ reset: true, cursor: event.cursor }))
+            });</script>\n`
+            : `${prefix}${escapedJsonOf(event.message)});</script>\n`;
+          scripts.push(script);
+          if (event.type === "message") messages++;
+          written += script.length;
+          if (written >= settings.iframeMaxBytes) {
+            full = true;
+            break;
+          }
+        }
+        if (!writeScripts(stream, scripts, streamQueue)) break;
+        metrics.addDelivered(messages);
+        if (full) break;
       }
     } finally {
       subscription.close();
@@ -116,4 +132,22 @@ export async function iframeRoute(
     }
   })();
   return stream.response;
+}
+
+// One chunk, unless it may be larger than the stream's whole queue (3 bytes per UTF-16 unit
+// at most): an empty stream takes one oversized chunk, so those go one by one and overflow as
+// the separate scripts would.
+function writeScripts(
+  stream: TextStream,
+  scripts: readonly string[],
+  maxQueuedBytes: number,
+): boolean {
+  if (scripts.length === 1) return stream.write(scripts[0]!);
+  let units = 0;
+  for (const script of scripts) units += script.length;
+  if (units * 3 > maxQueuedBytes) {
+    for (const script of scripts) if (!stream.write(script)) return false;
+    return true;
+  }
+  return stream.write(scripts.join(""));
 }

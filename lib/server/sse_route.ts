@@ -17,6 +17,7 @@ import { createEventStream, type EventStream, lastEventIdOf } from "../sse/serve
 import type { SubscriptionEvent } from "../hub/subscription.ts";
 import type { ChannelRouteContext } from "./route_context.ts";
 import { errorResponse } from "./_response.ts";
+import { eventBatches } from "./_event_batches.ts";
 
 const encoded = new WeakMap<Message, Uint8Array>();
 
@@ -87,25 +88,23 @@ export async function sseRoute(request: Request, context: ChannelRouteContext): 
   });
   (async () => {
     try {
-      for await (const first of subscription) {
-        // The rest of this turn's messages gather, then go out in the same chunk.
-        await subscription.waitForBatch();
-        const rest = subscription.takeQueued();
-        if (rest.length === 0) {
+      for await (const batch of eventBatches(subscription)) {
+        if (batch.length === 1) {
           // A reset with no retained message after it carries the cursor as its id, so a
           // client that reconnects before the next message is not told the same loss twice.
           // (With retained messages, their ids follow in the same chunk.)
-          const bytes = first.type === "reset"
-            ? sseBytesOfReset(first.cursor, true)
-            : sseBytesOfEvent(first);
+          const event = batch[0]!;
+          const bytes = event.type === "reset"
+            ? sseBytesOfReset(event.cursor, true)
+            : sseBytesOfEvent(event);
           if (!stream.write(bytes)) break;
-          if (first.type === "message") metrics.addDelivered(1);
+          if (event.type === "message") metrics.addDelivered(1);
           continue;
         }
-        const chunks = [sseBytesOfEvent(first)];
-        let size = chunks[0]!.byteLength;
-        let messages = first.type === "message" ? 1 : 0;
-        for (const event of rest) {
+        const chunks: Uint8Array[] = [];
+        let size = 0;
+        let messages = 0;
+        for (const event of batch) {
           const bytes = sseBytesOfEvent(event);
           chunks.push(bytes);
           size += bytes.byteLength;

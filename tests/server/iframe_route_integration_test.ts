@@ -141,3 +141,74 @@ Deno.test("GET /channels/{ch}/iframe disconnects a client that does not read", a
   await response.body?.cancel().catch(() => {});
   await hub.close();
 });
+
+Deno.test("GET /channels/{ch}/iframe writes the messages of one turn as one chunk", async () => {
+  const hub = new Hub();
+  const handler = createHubHandler(hub, { heartbeatIntervalMs: 0 });
+  const controller = new AbortController();
+  const response = await handler(
+    new Request("http://hub/channels/c/iframe?callback=cb", { signal: controller.signal }),
+  );
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  const prelude = decoder.decode((await reader.read()).value);
+  assert.ok(prelude.endsWith("-->\n"));
+  const ids: string[] = [];
+  for (let i = 0; i < 5; i++) ids.push((await hub.publish("c", `m${i}`)).id); // one turn
+  const chunk = decoder.decode((await reader.read()).value);
+  const scripts = chunk.split("</script>\n").slice(0, -1);
+  assert.equal(scripts.length, 5, chunk);
+  assert.deepEqual(
+    scripts.map((s) => JSON.parse(s.slice("<script>parent.cb(".length, -2)).id),
+    ids,
+  );
+  await reader.cancel();
+  controller.abort();
+  await hub.close();
+});
+
+Deno.test("GET /channels/{ch}/iframe delivers a burst larger than the hub's queue, in order, once each", async () => {
+  const t = startHub({}, { subscriberQueue: { maxMessages: 10 } });
+  try {
+    const reader = new BodyReader(await fetch(`${t.base}/channels/c/iframe?callback=cb`));
+    await until(() => t.hub.stats.subscribers === 1, "the subscriber");
+    const ids: string[] = [];
+    for (let i = 0; i < 50; i++) ids.push((await t.hub.publish("c", `m${i}`)).id); // one turn
+    const text = await reader.waitFor((s) => s.includes(`"id":"${ids[49]}"`));
+    const seen = [...text.matchAll(/<script>parent\.cb\((.*?)\);<\/script>/g)].map((m) =>
+      JSON.parse(m[1]!).id
+    );
+    assert.deepEqual(seen, ids);
+    assert.equal(t.hub.stats.slowConsumers, 0);
+    assert.match(t.metrics.render(), /pushwire_messages_delivered_total 50\b/);
+    await reader.cancel();
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("GET /channels/{ch}/iframe cut at iframeMaxBytes inside a burst loses nothing on reopening", async () => {
+  const t = startHub({ iframeMaxBytes: 1000 });
+  try {
+    const reader = new BodyReader(await fetch(`${t.base}/channels/c/iframe?callback=cb`));
+    await until(() => t.hub.stats.subscribers === 1, "the subscriber");
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push((await t.hub.publish("c", "y".repeat(300))).id); // one turn
+    const idsIn = (text: string) =>
+      [...text.matchAll(/<script>parent\.cb\((.*?)\);<\/script>/g)].map((m) =>
+        JSON.parse(m[1]!).id
+      );
+    // Each script is about 380 bytes: the third reaches 1000, the other three stay unsent.
+    const first = idsIn(await reader.rest());
+    assert.deepEqual(first, ids.slice(0, 3));
+    // The page reopens after the last id it got and gets the rest of the burst.
+    const again = new BodyReader(
+      await fetch(`${t.base}/channels/c/iframe?callback=cb&after=${first.at(-1)}`),
+    );
+    const text = await again.waitFor((s) => s.includes(`"id":"${ids[5]}"`));
+    assert.deepEqual(idsIn(text), ids.slice(3));
+    await again.cancel();
+  } finally {
+    await t.close();
+  }
+});
