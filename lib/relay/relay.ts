@@ -155,7 +155,10 @@ function toRecord(
  * const result = await relay.subscribe(conn.id, "news", undefined, 0);
  * assert.equal(result.type, "subscribed");
  * await hub.publish("news", "hello");
- * await new Promise((resolve) => setTimeout(resolve, 0)); // let the feed be pulled
+ * // Let the feed be pulled: the greeting, then the message, are queued.
+ * for (let i = 0; i < 1000 && conn.pendingMessages < 2; i++) {
+ *   await new Promise((resolve) => setTimeout(resolve, 1));
+ * }
  * const text = new TextDecoder().decode(conn.takeOutgoing(0));
  * assert.match(text, /<message channel="news" id="[^"]+">"hello"<\/message>\0$/);
  * conn.writeDone(1);

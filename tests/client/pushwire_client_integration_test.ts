@@ -134,11 +134,13 @@ Deno.test("PushwireClient spreads the reconnections of 1,000 SSE clients after a
       client.subscribe("storm", { onMessage() {} });
       clients.push(client);
     }
-    await until(() => clients.every((c) => c.state === "open"), `${count} clients open`, 15_000);
+    await until(() => clients.every((c) => c.state === "open"), `${count} clients open`, 60_000);
     const downAt = performance.now();
     await server.restart();
     const restartMs = Math.round(performance.now() - downAt);
-    await until(() => reopened.length === count, `${count} reconnections`, 15_000);
+    // A bound for a stuck client, not a speed target: on a loaded machine 1,000 reconnections
+    // have taken over 15 s.
+    await until(() => reopened.length === count, `${count} reconnections`, 60_000);
     const offsets = reopened.map((t) => t - downAt).sort((a, b) => a - b);
     const at = (q: number) => Math.round(offsets[Math.floor(q * (offsets.length - 1))]!);
     console.log(

@@ -8,7 +8,12 @@ import type { RelaySource } from "../../lib/relay/relay_source.ts";
 import { GapBroker } from "../_gap_broker.ts";
 import { type ParsedDocument, parseDocument } from "./_relay_fixture.ts";
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+/**
+ * Lets pumps woken by a publish write: after a timer turn (the publish's own continuations
+ * are done by then), an immediate queued behind the one a pump's `waitForBatch` queued.
+ * A timer alone may run before that immediate.
+ */
+const settle = () => new Promise((resolve) => setTimeout(() => setImmediate(resolve), 0));
 
 function setup(options: Partial<RelayOptions> = {}, hubOptions: HubOptions = {}) {
   const hub = new Hub(hubOptions);

@@ -8,6 +8,7 @@ import { signToken } from "../../lib/server/auth.ts";
 import { connect } from "../../lib/websocket_io/client.ts";
 import { WebSocketConnectError } from "../../lib/websocket_io/connect_error.ts";
 import { FrameReader, publishText, startWsHub, within } from "./_websocket_harness.ts";
+import { until } from "../_wait.ts";
 
 type Reply = Record<string, unknown> & { type: string };
 
@@ -90,7 +91,7 @@ Deno.test("/ws publish reaches SSE and long-poll subscribers", async () => {
   const sse = await fetch(`${server.base}/channels/mix/events`);
   const reader = sse.body!.pipeThrough(new TextDecoderStream()).getReader();
   const longPoll = fetch(`${server.base}/channels/mix/longpoll?timeout=10`);
-  await new Promise((r) => setTimeout(r, 50)); // let the long poll register
+  await until(() => server.hub.stats.waiters === 1, "the long poll parked");
   const mux = await openMux(server.wsBase);
   mux.send({ type: "publish", channel: "mix", data: { via: "ws" }, id: 1 });
   assert.equal((await mux.next("published")).type, "published");
