@@ -8,6 +8,7 @@
 import { Hub } from "../../lib/hub/hub.ts";
 import { createHubHandler } from "../../lib/server/hub_handler.ts";
 import { iframePrelude, iframeScript } from "../../lib/server/iframe_script.ts";
+import { fanOutGroup } from "./_fanout.ts";
 import { until } from "./_loopback.ts";
 
 const SUBSCRIBERS = 1000;
@@ -47,11 +48,6 @@ async function connect(url: string, count: number, endsEvent: EndsEvent): Promis
   return events;
 }
 
-function everyoneHas(events: Int32Array, target: number): boolean {
-  for (let i = 0; i < events.length; i++) if (events[i]! < target) return false;
-  return true;
-}
-
 const encoder = new TextEncoder();
 const hub = new Hub();
 const hubServer = Deno.serve(
@@ -61,7 +57,7 @@ const hubServer = Deno.serve(
 const cleanups: (() => void)[] = [];
 
 /** One transport's group: the floor and the hub, each with its own subscribers. */
-async function fanOutGroup(transport: {
+async function transportGroup(transport: {
   name: string;
   path: string;
   contentType: string;
@@ -100,41 +96,35 @@ async function fanOutGroup(transport: {
     void floorServer.shutdown();
   });
 
-  const group = `${transport.name} fan-out: ${MESSAGES} messages to ${SUBSCRIBERS} subscribers (${
-    MESSAGES * SUBSCRIBERS
-  } events)`;
   let floorSeq = 0;
-  let hubTarget = 0;
-  let floorTarget = 0;
-  Deno.bench({
-    name: `floor: one chunk enqueued per controller (${transport.name})`,
-    group,
-    baseline: true,
+  fanOutGroup({
+    group: `${transport.name} fan-out: ${MESSAGES} messages to ${SUBSCRIBERS} subscribers (${
+      MESSAGES * SUBSCRIBERS
+    } events)`,
+    messages: MESSAGES,
     n: 3,
     warmup: 1,
-    async fn() {
-      for (let m = 0; m < MESSAGES; m++) {
-        const chunk = encoder.encode(transport.floorChunk(++floorSeq));
-        for (const controller of controllers) controller.enqueue(chunk);
-      }
-      floorTarget += MESSAGES;
-      await until(() => everyoneHas(floorEvents, floorTarget));
+    floor: {
+      name: `floor: one chunk enqueued per controller (${transport.name})`,
+      counts: floorEvents,
+      send() {
+        for (let m = 0; m < MESSAGES; m++) {
+          const chunk = encoder.encode(transport.floorChunk(++floorSeq));
+          for (const controller of controllers) controller.enqueue(chunk);
+        }
+      },
     },
-  });
-  Deno.bench({
-    name: `hub: hub.publish → GET /channels/${channel}/${transport.path}`,
-    group,
-    n: 3,
-    warmup: 1,
-    async fn() {
-      for (let m = 0; m < MESSAGES; m++) await hub.publish(channel, PAYLOAD);
-      hubTarget += MESSAGES;
-      await until(() => everyoneHas(hubEvents, hubTarget));
+    pushwire: {
+      name: `hub: hub.publish → GET /channels/${channel}/${transport.path}`,
+      counts: hubEvents,
+      async send() {
+        for (let m = 0; m < MESSAGES; m++) await hub.publish(channel, PAYLOAD);
+      },
     },
   });
 }
 
-await fanOutGroup({
+await transportGroup({
   name: "SSE",
   path: "events",
   contentType: "text/event-stream",
@@ -142,7 +132,7 @@ await fanOutGroup({
   floorChunk: (seq) => `id: ${seq}\ndata: ${PAYLOAD}\n\n`,
   endsEvent: endsSseEvent,
 });
-await fanOutGroup({
+await transportGroup({
   name: "iframe",
   path: "iframe",
   contentType: "text/html; charset=utf-8",

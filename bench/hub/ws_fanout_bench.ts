@@ -9,6 +9,7 @@ import { serveOnePort } from "../../lib/net/one_port_server.ts";
 import { createHubHandler } from "../../lib/server/hub_handler.ts";
 import { Metrics } from "../../lib/server/metrics.ts";
 import { createWebSocketRoutes } from "../../lib/server/ws/websocket_routes.ts";
+import { fanOutGroup } from "./_fanout.ts";
 import { until } from "./_loopback.ts";
 
 const SUBSCRIBERS = 1000;
@@ -31,11 +32,6 @@ async function connect(url: string, count: number): Promise<{
       })),
   );
   return { received, sockets };
-}
-
-function everyoneHas(received: Int32Array, target: number): boolean {
-  for (let i = 0; i < received.length; i++) if (received[i]! < target) return false;
-  return true;
 }
 
 // The hub, mounted as `deno task start` mounts it.
@@ -67,43 +63,35 @@ const floorServer = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }
 const floorClients = await connect(`ws://127.0.0.1:${floorServer.addr.port}/`, SUBSCRIBERS);
 await until(() => floorSockets.length === SUBSCRIBERS);
 
-const group = `WebSocket fan-out: ${MESSAGES} messages to ${SUBSCRIBERS} subscribers (${
-  MESSAGES * SUBSCRIBERS
-} messages)`;
 let floorSeq = 0;
-let hubTarget = 0;
-let floorTarget = 0;
-
-Deno.bench({
-  name: "floor: Deno.upgradeWebSocket, socket.send per subscriber",
-  group,
-  baseline: true,
+fanOutGroup({
+  group: `WebSocket fan-out: ${MESSAGES} messages to ${SUBSCRIBERS} subscribers (${
+    MESSAGES * SUBSCRIBERS
+  } messages)`,
+  messages: MESSAGES,
   n: 3,
   warmup: 1,
-  async fn() {
-    for (let m = 0; m < MESSAGES; m++) {
-      const text = JSON.stringify({
-        id: String(++floorSeq),
-        channel: "fan",
-        data: PAYLOAD,
-        time: 0,
-      });
-      for (const socket of floorSockets) socket.send(text);
-    }
-    floorTarget += MESSAGES;
-    await until(() => everyoneHas(floorClients.received, floorTarget));
+  floor: {
+    name: "floor: Deno.upgradeWebSocket, socket.send per subscriber",
+    counts: floorClients.received,
+    send() {
+      for (let m = 0; m < MESSAGES; m++) {
+        const text = JSON.stringify({
+          id: String(++floorSeq),
+          channel: "fan",
+          data: PAYLOAD,
+          time: 0,
+        });
+        for (const socket of floorSockets) socket.send(text);
+      }
+    },
   },
-});
-
-Deno.bench({
-  name: "hub: hub.publish → GET /channels/fan/ws",
-  group,
-  n: 3,
-  warmup: 1,
-  async fn() {
-    for (let m = 0; m < MESSAGES; m++) await hub.publish("fan", PAYLOAD);
-    hubTarget += MESSAGES;
-    await until(() => everyoneHas(hubClients.received, hubTarget));
+  pushwire: {
+    name: "hub: hub.publish → GET /channels/fan/ws",
+    counts: hubClients.received,
+    async send() {
+      for (let m = 0; m < MESSAGES; m++) await hub.publish("fan", PAYLOAD);
+    },
   },
 });
 

@@ -7,6 +7,7 @@ import { Hub } from "../../lib/hub/hub.ts";
 import { Relay } from "../../lib/relay/relay.ts";
 import { listenRelay } from "../../lib/relay/relay_listener.ts";
 import { until } from "../hub/_loopback.ts";
+import { fanOutGroup } from "../hub/_fanout.ts";
 
 const SOCKETS = 1000;
 const MESSAGES = 10;
@@ -42,11 +43,6 @@ function follow(conns: Deno.Conn[], greeted: boolean): { docs: Int32Array; ids: 
   return { docs, ids };
 }
 
-function everyoneHas(docs: Int32Array, target: number): boolean {
-  for (let i = 0; i < docs.length; i++) if (docs[i]! < target) return false;
-  return true;
-}
-
 async function connectMany(port: number): Promise<Deno.Conn[]> {
   const conns: Deno.Conn[] = [];
   for (let i = 0; i < SOCKETS; i++) conns.push(await Deno.connect({ hostname: "127.0.0.1", port }));
@@ -72,40 +68,32 @@ const floorConns = await connectMany(floorListener.addr.port);
 const floorClients = follow(floorConns, false);
 await until(() => floorSockets.length === SOCKETS);
 
-const group = `relay fan-out: ${MESSAGES} messages to ${SOCKETS} sockets (${
-  MESSAGES * SOCKETS
-} documents)`;
-let relayTarget = 0;
-let floorTarget = 0;
 let floorSeq = 0;
-
-Deno.bench({
-  name: "floor: the iteration's documents pre-encoded, one write per socket",
-  group,
-  baseline: true,
+fanOutGroup({
+  group: `relay fan-out: ${MESSAGES} messages to ${SOCKETS} sockets (${
+    MESSAGES * SOCKETS
+  } documents)`,
+  messages: MESSAGES,
   n: 20,
   warmup: 2,
-  async fn() {
-    let text = "";
-    for (let m = 0; m < MESSAGES; m++) {
-      text += `<message channel="fan" id="${++floorSeq}">${JSON.stringify(PAYLOAD)}</message>\0`;
-    }
-    const docs = encoder.encode(text);
-    await Promise.all(floorSockets.map((socket) => socket.write(docs)));
-    floorTarget += MESSAGES;
-    await until(() => everyoneHas(floorClients.docs, floorTarget));
+  floor: {
+    name: "floor: the iteration's documents pre-encoded, one write per socket",
+    counts: floorClients.docs,
+    async send() {
+      let text = "";
+      for (let m = 0; m < MESSAGES; m++) {
+        text += `<message channel="fan" id="${++floorSeq}">${JSON.stringify(PAYLOAD)}</message>\0`;
+      }
+      const docs = encoder.encode(text);
+      await Promise.all(floorSockets.map((socket) => socket.write(docs)));
+    },
   },
-});
-
-Deno.bench({
-  name: "relay: hub.publish → Relay → listenRelay",
-  group,
-  n: 20,
-  warmup: 2,
-  async fn() {
-    for (let m = 0; m < MESSAGES; m++) await hub.publish("fan", PAYLOAD);
-    relayTarget += MESSAGES;
-    await until(() => everyoneHas(relayClients.docs, relayTarget));
+  pushwire: {
+    name: "relay: hub.publish → Relay → listenRelay",
+    counts: relayClients.docs,
+    async send() {
+      for (let m = 0; m < MESSAGES; m++) await hub.publish("fan", PAYLOAD);
+    },
   },
 });
 

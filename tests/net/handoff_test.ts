@@ -3,12 +3,8 @@ import { detectServeOnConnection } from "../../lib/net/_handoff.ts";
 
 const serveOn = detectServeOnConnection();
 
-Deno.test("the runtime internal for handing off a connection is found on this Deno", () => {
-  // The one-port server's speed rests on it; if a Deno upgrade removes it, this says so.
-  assert.equal(typeof serveOn, "function");
-});
-
-Deno.test("cancel after the runtime closed the connection is a no-op, not an uncaught error", async () => {
+/** A client connection and the server's end of it, handed to the runtime. */
+async function servedPair() {
   assert.ok(serveOn);
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
@@ -19,6 +15,16 @@ Deno.test("cancel after the runtime closed the connection is a no-op, not an unc
     () => new Response("ok"),
     () => new Response(null, { status: 500 }),
   );
+  return { client, server };
+}
+
+Deno.test("the runtime internal for handing off a connection is found on this Deno", () => {
+  // The one-port server's speed rests on it; if a Deno upgrade removes it, this says so.
+  assert.equal(typeof serveOn, "function");
+});
+
+Deno.test("cancel after the runtime closed the connection is a no-op, not an uncaught error", async () => {
+  const { client, server } = await servedPair();
   await client.write(
     new TextEncoder().encode("GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"),
   );
@@ -38,16 +44,7 @@ Deno.test("cancel after the runtime closed the connection is a no-op, not an unc
 });
 
 Deno.test("cancel force-closes a connection the runtime is still serving", async () => {
-  assert.ok(serveOn);
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
-  const accepted = await listener.accept();
-  listener.close();
-  const server = serveOn(
-    accepted,
-    () => new Response("ok"),
-    () => new Response(null, { status: 500 }),
-  );
+  const { client, server } = await servedPair();
   // No request: the connection idles until cancelled.
   server.cancel();
   await server.finished;

@@ -4,6 +4,13 @@ import { createHubHandler } from "../../lib/server/hub_handler.ts";
 import { Metrics } from "../../lib/server/metrics.ts";
 import { BodyReader, post, startHub, until } from "./_harness.ts";
 
+/** The ids of the messages in the `parent.cb(...)` scripts of `text`, in order. */
+function scriptIds(text: string): string[] {
+  return [...text.matchAll(/<script>parent\.cb\((.*?)\);<\/script>/g)].map((m) =>
+    JSON.parse(m[1]!).id
+  );
+}
+
 Deno.test("GET /channels/{ch}/iframe streams a padded prelude then one script per message", async () => {
   const t = startHub();
   try {
@@ -175,10 +182,7 @@ Deno.test("GET /channels/{ch}/iframe delivers a burst larger than the hub's queu
     const ids: string[] = [];
     for (let i = 0; i < 50; i++) ids.push((await t.hub.publish("c", `m${i}`)).id); // one turn
     const text = await reader.waitFor((s) => s.includes(`"id":"${ids[49]}"`));
-    const seen = [...text.matchAll(/<script>parent\.cb\((.*?)\);<\/script>/g)].map((m) =>
-      JSON.parse(m[1]!).id
-    );
-    assert.deepEqual(seen, ids);
+    assert.deepEqual(scriptIds(text), ids);
     assert.equal(t.hub.stats.slowConsumers, 0);
     assert.match(t.metrics.render(), /pushwire_messages_delivered_total 50\b/);
     await reader.cancel();
@@ -194,19 +198,15 @@ Deno.test("GET /channels/{ch}/iframe cut at iframeMaxBytes inside a burst loses 
     await until(() => t.hub.stats.subscribers === 1, "the subscriber");
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) ids.push((await t.hub.publish("c", "y".repeat(300))).id); // one turn
-    const idsIn = (text: string) =>
-      [...text.matchAll(/<script>parent\.cb\((.*?)\);<\/script>/g)].map((m) =>
-        JSON.parse(m[1]!).id
-      );
     // Each script is about 380 bytes: the third reaches 1000, the other three stay unsent.
-    const first = idsIn(await reader.rest());
+    const first = scriptIds(await reader.rest());
     assert.deepEqual(first, ids.slice(0, 3));
     // The page reopens after the last id it got and gets the rest of the burst.
     const again = new BodyReader(
       await fetch(`${t.base}/channels/c/iframe?callback=cb&after=${first.at(-1)}`),
     );
     const text = await again.waitFor((s) => s.includes(`"id":"${ids[5]}"`));
-    assert.deepEqual(idsIn(text), ids.slice(3));
+    assert.deepEqual(scriptIds(text), ids.slice(3));
     await again.cancel();
   } finally {
     await t.close();
