@@ -15,7 +15,7 @@ export { withTimeout };
 export interface LaunchOptions {
   /**
    * Default timeout of one CDP command.
-   * @default {15000}
+   * @default {30000}
    */
   readonly commandTimeoutMs?: number;
 }
@@ -77,7 +77,7 @@ export class CdpConnection {
     });
     const connection = new CdpConnection(socket, commandTimeoutMs);
     try {
-      await withTimeout(opened, 10_000, `CDP WebSocket ${url} did not open`);
+      await withTimeout(opened, 30_000, `CDP WebSocket ${url} did not open`);
     } catch (error) {
       await connection.close();
       throw error;
@@ -155,8 +155,8 @@ export class CdpConnection {
 /** Options of {@linkcode CdpPage.waitFor}. */
 export interface WaitForOptions {
   /**
-   * Give up after this many milliseconds.
-   * @default {10000}
+   * Give up after this many milliseconds (a failure detector: generous for loaded machines).
+   * @default {30000}
    */
   readonly timeoutMs?: number;
   /**
@@ -205,7 +205,7 @@ export class CdpPage {
   }
 
   /** Navigates to `url` and waits until `document.readyState` is "complete". */
-  async goto(url: string, timeoutMs = 15_000): Promise<void> {
+  async goto(url: string, timeoutMs = 30_000): Promise<void> {
     const result = await this.send("Page.navigate", { url });
     if (typeof result.errorText === "string") {
       throw new Error(`Cannot navigate to ${url}: ${result.errorText}`);
@@ -244,7 +244,7 @@ export class CdpPage {
     what: string,
     options: WaitForOptions = {},
   ): Promise<T> {
-    const timeoutMs = options.timeoutMs ?? 10_000;
+    const timeoutMs = options.timeoutMs ?? 30_000;
     const intervalMs = options.intervalMs ?? 100;
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
@@ -301,7 +301,7 @@ export interface Chromium extends AsyncDisposable {
 
 /** Starts headless Chromium with a fresh profile and connects to it over CDP. */
 export async function launchChromium(options: LaunchOptions = {}): Promise<Chromium> {
-  const commandTimeoutMs = options.commandTimeoutMs ?? 15_000;
+  const commandTimeoutMs = options.commandTimeoutMs ?? 30_000;
   const browserProcess: ChromiumProcess = await openInChromium("about:blank", {
     flags: [
       "--no-default-browser-check",

@@ -28,7 +28,7 @@ export const CHROMIUM_FLAGS: readonly string[] = [
 
 /** Options of {@linkcode openInChromium}. */
 export interface ChromiumOptions {
-  /** Time allowed for the browser to start, in ms. @default {20000} */
+  /** Time allowed for the browser to start, in ms (generous: CI may be loaded). @default {60000} */
   readonly startTimeout?: number;
   /** Time allowed for the browser to exit once killed, in ms. @default {10000} */
   readonly exitTimeout?: number;
@@ -72,7 +72,7 @@ export async function openInChromium(
   url: string,
   options: ChromiumOptions = {},
 ): Promise<Chromium> {
-  const startTimeout = options.startTimeout ?? 20_000;
+  const startTimeout = options.startTimeout ?? 60_000;
   const exitTimeout = options.exitTimeout ?? 10_000;
   try {
     Deno.statSync(CHROMIUM_PATH);

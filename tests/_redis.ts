@@ -29,10 +29,14 @@ function freePort(): number {
   return port;
 }
 
+/** Bound on a start: a failure detector, generous because a loaded machine starts slowly. */
+const START_TIMEOUT_MS = 30_000;
+
 async function waitAccepting(port: number, child: Deno.ChildProcess): Promise<void> {
   let exited = false;
   child.status.then(() => exited = true);
-  for (let i = 0; i < 250; i++) {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
     if (exited) throw new Error(`redis-server on port ${port} exited at start`);
     try {
       const conn = await Deno.connect({ hostname: "127.0.0.1", port });
@@ -42,7 +46,9 @@ async function waitAccepting(port: number, child: Deno.ChildProcess): Promise<vo
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
-  throw new Error(`redis-server on port ${port} did not accept connections within 5 s`);
+  throw new Error(
+    `redis-server on port ${port} did not accept connections within ${START_TIMEOUT_MS} ms`,
+  );
 }
 
 /** Starts `redis-server`; throws when it is missing or does not come up. */

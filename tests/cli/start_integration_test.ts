@@ -2,6 +2,7 @@
 // stream against it, then SIGTERM.
 import assert from "node:assert/strict";
 import { startRedis } from "../_redis.ts";
+import { until } from "../_wait.ts";
 
 const START = new URL("../../lib/cli/start.ts", import.meta.url).pathname;
 /** The permissions of `deno task start`. */
@@ -142,7 +143,7 @@ Deno.test("start.ts --redis: three nodes on one Redis, a publish on one reaches 
     const reader = sse.body!.pipeThrough(new TextDecoderStream()).getReader();
     let text = "";
     const sseIds = () => [...text.matchAll(/^id: (.+)$/gm)].map((m) => m[1]);
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 60_000; // generous: three processes on a loaded machine
     while (sseIds().length < COUNT && Date.now() < deadline) {
       const { done, value } = await reader.read();
       if (done) break;
@@ -281,9 +282,7 @@ Deno.test("start.ts serves WebSocket on the HTTP port: an HTTP publish reaches /
     const mux = await open(`${wsBase}/ws`, "pushwire.v1");
     assert.ok(channel.opened && mux.opened);
     mux.ws.send(JSON.stringify({ type: "subscribe", channel: "news", id: 1 }));
-    for (let i = 0; i < 400 && mux.frames.length === 0; i++) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await until(() => mux.frames.length > 0, "the subscribed reply");
     assert.equal(JSON.parse(mux.frames[0]!).type, "subscribed");
     const published = await fetch(`${base}/channels/news`, {
       method: "POST",
@@ -291,9 +290,10 @@ Deno.test("start.ts serves WebSocket on the HTTP port: an HTTP publish reaches /
       body: "to every socket",
     });
     const { id } = await published.json();
-    for (let i = 0; i < 400 && (channel.frames.length === 0 || mux.frames.length < 2); i++) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await until(
+      () => channel.frames.length > 0 && mux.frames.length >= 2,
+      "the message on both sockets",
+    );
     assert.equal(JSON.parse(channel.frames[0]!).id, id);
     assert.equal(JSON.parse(mux.frames[1]!).message.data, "to every socket");
     const metrics = await (await fetch(`${base}/metrics`)).text();

@@ -54,11 +54,7 @@ class ScriptedMux {
 
   /** The next request the client sent (after the ones already read). */
   async next(what: string): Promise<Request> {
-    const end = Date.now() + 5000;
-    while (this.requests.length <= this.#read) {
-      if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await until(() => this.requests.length > this.#read, what);
     return this.requests[this.#read++]!;
   }
 

@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { within as withinMs } from "../_wait.ts";
 
-export const TIMEOUT_MS = 20_000;
+/** Bound of one wait: a failure detector, generous because a loaded machine is slow. */
+export const TIMEOUT_MS = 60_000;
 
 /** Rejects after `ms` (default {@linkcode TIMEOUT_MS}) unless `promise` settles first. */
 export function within<T>(promise: Promise<T>, what: string, ms = TIMEOUT_MS): Promise<T> {

@@ -30,7 +30,7 @@ async function withEchoServer(fn: (port: number) => Promise<void>): Promise<void
   try {
     let line = "";
     while (!/:(\d+)\//.test(line)) {
-      const { value, done } = await within(stdout.read(), "echo server start", 20_000);
+      const { value, done } = await within(stdout.read(), "echo server start", 60_000);
       if (done) throw new Error(`echo server exited: ${await stderr}`);
       line += value;
     }

@@ -105,7 +105,7 @@ Deno.test("websocketd.ts stops reading the command's stdout while the client doe
       Number(/wchar: (\d+)/.exec(await Deno.readTextFile(`/proc/${pid}/io`))![1]);
     // The client reads nothing: pipe, server queue and socket buffers fill, then `yes` waits.
     let [before, after] = [-1, await written()];
-    for (let i = 0; i < 50 && after !== before; i++) {
+    for (let i = 0; i < 300 && after !== before; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       [before, after] = [after, await written()];
     }
@@ -139,7 +139,7 @@ Deno.test("websocketd.ts stops reading the socket while the command does not rea
     // The server stops reading the socket once the pipe to cat is full: the kernel's buffers
     // fill, and most of the 25 MiB stays with the client.
     let [before, after] = [-1, client.bufferedAmount];
-    for (let i = 0; i < 50 && after !== before; i++) {
+    for (let i = 0; i < 300 && after !== before; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       [before, after] = [after, client.bufferedAmount];
     }
@@ -166,7 +166,7 @@ Deno.test("websocketd.ts stops reading the socket while the command does not rea
 
 // `trap "" TERM` is inherited through exec: cat, then sleep, ignore SIGTERM. cat exits at the
 // end of its stdin; sleep (same pid) keeps stdout open and would outlive every bounded wait.
-const IGNORES_TERM = ["sh", "-c", 'trap "" TERM; cat; exec sleep 60'];
+const IGNORES_TERM = ["sh", "-c", 'trap "" TERM; cat; exec sleep 300'];
 
 Deno.test("websocketd.ts kills a command that ignores SIGTERM with SIGKILL after a grace period", async () => {
   const example = await Example.start(

@@ -3,6 +3,7 @@ import { Hub } from "../../lib/hub/hub.ts";
 import { MemoryBroker } from "../../lib/hub/memory_broker.ts";
 import type { ReadResult } from "../../lib/hub/broker.ts";
 import { GapBroker } from "../_gap_broker.ts";
+import { until } from "../_wait.ts";
 import type { HubError } from "../../lib/hub/hub_error.ts";
 import type { Subscription, SubscriptionEvent } from "../../lib/hub/subscription.ts";
 
@@ -150,7 +151,7 @@ Deno.test("Hub.wait without a cursor waits for the next message", async () => {
   const hub = new Hub();
   await hub.publish("c", "old");
   const waiting = hub.wait("c", undefined, { timeoutMs: 10_000 });
-  while (hub.stats.waiters === 0) await new Promise((r) => setTimeout(r, 1));
+  await until(() => hub.stats.waiters > 0, "the waiter");
   await hub.publish("c", "new");
   assert.deepEqual(ok(await waiting).messages.map((m) => m.data), ["new"]);
   await hub.close();
@@ -170,7 +171,7 @@ Deno.test("Hub.wait removes a waiter at once when its signal aborts", async () =
   const hub = new Hub();
   const controller = new AbortController();
   const waiting = hub.wait("c", undefined, { timeoutMs: 60_000, signal: controller.signal });
-  while (hub.stats.waiters === 0) await new Promise((r) => setTimeout(r, 1));
+  await until(() => hub.stats.waiters > 0, "the waiter");
   controller.abort();
   assert.equal(hub.stats.waiters, 0); // synchronously
   assert.deepEqual(ok(await waiting).messages, []);
@@ -189,7 +190,7 @@ Deno.test("Hub releases many waiters on one cursor with one history read", async
   const hub = new Hub({ broker });
   const cursor = await hub.position("c");
   const waiting = Array.from({ length: 500 }, () => hub.wait("c", cursor, { timeoutMs: 60_000 }));
-  while (hub.stats.waiters < 500) await new Promise((r) => setTimeout(r, 1));
+  await until(() => hub.stats.waiters >= 500, "500 waiters");
   reads = 0;
   await hub.publish("c", "go");
   const results = await Promise.all(waiting);
@@ -202,7 +203,7 @@ Deno.test("Hub.close ends subscriptions and answers waiters", async () => {
   const hub = new Hub();
   const subscription = sub(await hub.subscribe("c"));
   const waiting = hub.wait("d", undefined, { timeoutMs: 60_000 });
-  while (hub.stats.waiters === 0) await new Promise((r) => setTimeout(r, 1));
+  await until(() => hub.stats.waiters > 0, "the waiter");
   await hub.close();
   assert.equal(subscription.closeReason, "hub_closed");
   assert.deepEqual(ok(await waiting).messages, []);
@@ -240,7 +241,7 @@ Deno.test("Hub answers long polls parked on a channel with a gap by reading agai
   const cursor = await hub.position("c");
   const waiting = hub.wait("c", cursor, { timeoutMs: 60_000 });
   const elsewhere = hub.wait("d", cursor, { timeoutMs: 60_000 });
-  while (hub.stats.waiters < 2) await new Promise((r) => setTimeout(r, 1));
+  await until(() => hub.stats.waiters >= 2, "2 waiters");
   broker.gap("c");
   const result = ok(await waiting);
   assert.equal(result.reset, true);
@@ -256,9 +257,9 @@ Deno.test("Hub parks a long poll again when the read after a gap finds nothing l
   const hub = new Hub({ broker });
   const cursor = await hub.position("c");
   const waiting = hub.wait("c", cursor, { timeoutMs: 60_000 });
-  while (hub.stats.waiters === 0) await new Promise((r) => setTimeout(r, 1));
+  await until(() => hub.stats.waiters > 0, "the waiter");
   broker.gap("c");
-  while (hub.stats.waiters === 0) await new Promise((r) => setTimeout(r, 1));
+  await until(() => hub.stats.waiters > 0, "the waiter parked again");
   await hub.publish("c", "x");
   assert.deepEqual(ok(await waiting).messages.map((m) => m.data), ["x"]);
   await hub.close();

@@ -25,16 +25,17 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Publishes, retrying while Redis is coming back (bounded). */
+/** Publishes, retrying while Redis is coming back (bounded, generously: load slows it). */
 async function publishRetrying(hub: Hub, channel: string, data: unknown): Promise<string> {
-  for (let i = 0; i < 250; i++) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
     try {
       return (await hub.publish(channel, data)).id;
-    } catch {
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error("publish kept failing", { cause: error });
       await sleep(20);
     }
   }
-  throw new Error("publish kept failing");
 }
 
 type Doc = ParsedDocument;

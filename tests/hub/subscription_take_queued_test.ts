@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { setImmediate } from "node:timers";
 import { Hub } from "../../lib/hub/hub.ts";
 import { MemoryBroker } from "../../lib/hub/memory_broker.ts";
 import type { HubError } from "../../lib/hub/hub_error.ts";
@@ -187,7 +188,9 @@ Deno.test("takeQueued beside a pending next(): nothing lost, nothing twice", asy
   assert.equal(detached(), 1);
 });
 
-const afterTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+// The subscription defers its batch release with setImmediate; immediates run in order, so one
+// queued now runs after it (a timer might run before it).
+const afterTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 Deno.test("waitForBatch resolves once the turn is over, with the turn's messages gathered", async () => {
   const hub = new Hub();

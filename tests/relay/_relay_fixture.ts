@@ -51,8 +51,11 @@ export class DocumentReader {
     this.#conn = conn;
   }
 
-  /** The next document's bytes without its NUL; null at EOF. Rejects after `timeoutMs`. */
-  async next(timeoutMs = 10_000): Promise<Uint8Array | null> {
+  /**
+   * The next document's bytes without its NUL; null at EOF. Rejects after `timeoutMs` (a
+   * failure detector, generous because the machine may be loaded).
+   */
+  async next(timeoutMs = 30_000): Promise<Uint8Array | null> {
     for (;;) {
       const nul = this.#buffer.indexOf(0);
       if (nul >= 0) {
@@ -66,7 +69,7 @@ export class DocumentReader {
   }
 
   /** Every byte until EOF (the remaining documents, NULs included). */
-  async rest(timeoutMs = 10_000): Promise<Uint8Array> {
+  async rest(timeoutMs = 30_000): Promise<Uint8Array> {
     while (!this.#eof) await this.#fill(timeoutMs);
     return this.#buffer;
   }

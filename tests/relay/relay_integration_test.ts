@@ -11,11 +11,14 @@ import {
   startRelay,
   subscribe,
 } from "./_relay_fixture.ts";
+import { until } from "../_wait.ts";
 
 const POLICY = { origins: ["https://app.example.com", "*.example.org"], ports: [8001] };
 const REQUEST = new TextEncoder().encode("<policy-file-request/>\0");
 // Every UTF-16 code unit class that XML 1.0 cannot carry raw, plus markup characters.
 const AWKWARD = "nul\u0000 ctl\u0001\u001f del\u007f <tag> & \"q\" 'a' \ufffe\uffff \ud800 🎉";
+/** A policy window no loaded machine outlasts between a connect and the first bytes sent. */
+const LONG_POLICY_WINDOW_MS = 30_000;
 
 Deno.test("Relay greets a Deno client, which subscribes over HTTP and receives messages in order", async () => {
   const fx = startRelay({ policyWindowMs: 20 });
@@ -42,7 +45,7 @@ Deno.test("Relay greets a Deno client, which subscribes over HTTP and receives m
 });
 
 Deno.test("Relay answers a policy-file request with the policy document and closes", async () => {
-  const fx = startRelay({ policy: POLICY, policyWindowMs: 2_000 });
+  const fx = startRelay({ policy: POLICY, policyWindowMs: LONG_POLICY_WINDOW_MS });
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: fx.tcpPort });
   try {
     await conn.write(REQUEST);
@@ -110,7 +113,7 @@ Deno.test("Relay closes a client that sends anything but a policy-file request, 
 });
 
 Deno.test("Relay answers an HTTP request on its port with only an <error/> and closes", async () => {
-  const fx = startRelay({ policyWindowMs: 2_000 });
+  const fx = startRelay({ policyWindowMs: LONG_POLICY_WINDOW_MS });
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: fx.tcpPort });
   try {
     await conn.write(new TextEncoder().encode("GET / HTTP/1.1\r\nhost: x\r\n\r\n"));
@@ -141,9 +144,7 @@ Deno.test("Relay shuts down promptly with a client that stopped reading while be
     // Junk closes by flushing an <error/>, which queues behind the stalled write.
     await client.conn.write(new TextEncoder().encode("junk"));
     const core = fx.relay.get(client.id)!;
-    for (let i = 0; i < 200 && core.closeReason === undefined; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await until(() => core.closeReason !== undefined, "the close for junk");
     assert.deepEqual(
       [core.closeReason?.code, core.closeReason?.flush, core.pendingMessages > 0],
       ["RELAY_ERR_JUNK", true, true],
@@ -152,7 +153,8 @@ Deno.test("Relay shuts down promptly with a client that stopped reading while be
     let timer: ReturnType<typeof setTimeout> | undefined;
     const outcome = await Promise.race([
       closed.then(() => "closed"),
-      new Promise<string>((resolve) => timer = setTimeout(() => resolve("stuck"), 5_000)),
+      // Generous for a loaded machine; a shutdown waiting for the reader would never end.
+      new Promise<string>((resolve) => timer = setTimeout(() => resolve("stuck"), 30_000)),
     ]);
     clearTimeout(timer);
     assert.equal(outcome, "closed", "shutdown waited for a stalled reader");
@@ -341,7 +343,8 @@ class Lines {
 const messagesIn = (lines: readonly string[]) => lines.filter((l) => l.startsWith("message "));
 
 Deno.test("A Java client gets its id, subscribes over HTTP, receives in order and resumes after reconnect", async () => {
-  const fx = startRelay({ policy: POLICY, policyWindowMs: 500 });
+  // Room for a loaded JVM between its connect and its policy request; every greeting waits it.
+  const fx = startRelay({ policy: POLICY, policyWindowMs: 2_000 });
   let policy: Deno.ChildProcess | undefined;
   let policyOutput: Promise<string> | undefined;
   let follower: Deno.ChildProcess | undefined;
@@ -366,15 +369,15 @@ Deno.test("A Java client gets its id, subscribes over HTTP, receives in order an
       await fx.hub.publish("java", { n: 2 }, { event: "update" }),
       await fx.hub.publish("java", AWKWARD),
     ];
-    out = await lines.waitFor((l) => messagesIn(l).length >= 3, 20_000);
+    out = await lines.waitFor((l) => messagesIn(l).length >= 3, 60_000);
 
     // The relay drops the connection; two messages are published while the client is away.
     fx.relay.get(id)!.close();
     published.push(await fx.hub.publish("java", "while away 1"));
     published.push(await fx.hub.publish("java", "while away 2"));
-    out = await lines.waitFor((l) => messagesIn(l).length >= 5, 20_000);
+    out = await lines.waitFor((l) => messagesIn(l).length >= 5, 60_000);
     published.push(await fx.hub.publish("java", "live again"));
-    out = await lines.waitFor((l) => messagesIn(l).length >= 6, 20_000);
+    out = await lines.waitFor((l) => messagesIn(l).length >= 6, 60_000);
 
     const ids = out.filter((l) => l.startsWith("id ")).map((l) => l.slice(3));
     assert.equal(ids.length, 2);

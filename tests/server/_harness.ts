@@ -41,7 +41,7 @@ export class BodyReader {
   }
 
   /** Reads until `predicate(text)` holds; fails after `ms` or at the end of the body. */
-  async waitFor(predicate: (text: string) => boolean, ms = 5000): Promise<string> {
+  async waitFor(predicate: (text: string) => boolean, ms = 30_000): Promise<string> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(

@@ -69,18 +69,18 @@ export class FrameReader {
     this.#iterator = client[Symbol.asyncIterator]();
   }
   /** The next text frame; fails on a binary frame, the end of the stream or a timeout. */
-  async next(what = "a frame", ms = 5000): Promise<string> {
+  async next(what = "a frame", ms = 30_000): Promise<string> {
     const result = await within(this.#iterator.next(), what, ms);
     if (result.done) throw new Error(`The socket closed while waiting for ${what}`);
     if (typeof result.value !== "string") throw new Error(`Got a binary frame for ${what}`);
     return result.value;
   }
   /** The next frame parsed as JSON. */
-  async json(what = "a frame", ms = 5000): Promise<Record<string, unknown>> {
+  async json(what = "a frame", ms = 30_000): Promise<Record<string, unknown>> {
     return JSON.parse(await this.next(what, ms));
   }
   /** Resolves true once the stream ended (the socket closed). */
-  async ended(ms = 5000): Promise<boolean> {
+  async ended(ms = 30_000): Promise<boolean> {
     for (;;) {
       const result = await within(this.#iterator.next(), "the socket to close", ms);
       if (result.done) return true;

@@ -23,6 +23,9 @@ const HTTP_TRANSPORTS = ["sse", "longpoll", "shortpoll", "iframe"] as const;
 /** History kept per channel in these tests; the reset test overflows it. */
 const HISTORY_MAX_MESSAGES = 50;
 
+/** Bound of the waits on a page: a failure detector, generous for a loaded machine. */
+const WAIT_MS = 60_000;
+
 interface TestServer {
   readonly origin: string;
   close(): Promise<void>;
@@ -62,11 +65,11 @@ function startServer(): TestServer {
       try {
         await withTimeout(
           Promise.all([server.shutdown(), websocket.shutdown()]),
-          10_000,
+          30_000,
           "the server and its WebSocket sessions did not shut down",
         );
       } finally {
-        await withTimeout(hub.close(), 10_000, "the hub did not close");
+        await withTimeout(hub.close(), 30_000, "the hub did not close");
       }
     },
   };
@@ -121,7 +124,7 @@ async function switchChat(page: CdpPage, transport: string): Promise<void> {
 async function waitForChat(page: CdpPage, texts: readonly string[], what: string) {
   const expression = `(() => { const shown = ${chatTexts};
     return ${JSON.stringify(texts)}.every((t) => shown.includes(t)) && shown; })()`;
-  return await page.waitFor<string[]>(expression, what, { timeoutMs: 15_000 });
+  return await page.waitFor<string[]>(expression, what, { timeoutMs: WAIT_MS });
 }
 
 function assertNoPageErrors(page: CdpPage): void {
@@ -239,7 +242,7 @@ Deno.test("demo page shows a reset notice when the hub already dropped what a pa
     await page.waitFor(
       `document.getElementById("pane-chat").dataset.reset === "1"`,
       "the pane to record one reset",
-      { timeoutMs: 15_000 },
+      { timeoutMs: WAIT_MS },
     );
     const notice = await page.evaluate<{ hidden: boolean; text: string }>(`(() => {
       const n = document.querySelector("#pane-chat .reset-notice");
@@ -382,12 +385,12 @@ Deno.test("demo page renders quotes, sensor chart and hot-plug events from its s
     await page.waitFor(
       `document.querySelectorAll("#pane-quotes tr.up, #pane-quotes tr.down").length >= 4`,
       "quotes with a change on at least 4 symbols",
-      { timeoutMs: 20_000 },
+      { timeoutMs: WAIT_MS },
     );
     await page.waitFor(
       `Number(document.getElementById("pane-sensors").dataset.count) >= 45`,
       "the sensor history and live readings",
-      { timeoutMs: 20_000 },
+      { timeoutMs: WAIT_MS },
     );
     // A hot-plug event, published the way a device agent would.
     await publishJson(server.origin, "demo.sensors", {

@@ -139,7 +139,8 @@ Deno.test("GET /channels/{ch}/longpoll answers 400 for an invalid timeout", asyn
 });
 
 Deno.test("GET /channels/{ch}/longpoll waits the default without timeout, at most the maximum", async () => {
-  const t = startHub({ longPollTimeoutMs: 150, longPollMaxTimeoutMs: 1_000 });
+  // The maximum is far from the default, so a loaded machine's latency cannot blur the two.
+  const t = startHub({ longPollTimeoutMs: 150, longPollMaxTimeoutMs: 3_000 });
   try {
     const waited = async (query: string) => {
       const started = Date.now();
@@ -149,10 +150,10 @@ Deno.test("GET /channels/{ch}/longpoll waits the default without timeout, at mos
       return Date.now() - started;
     };
     const byDefault = await waited("");
-    assert.ok(byDefault >= 100 && byDefault < 900, `default: answered after ${byDefault} ms`);
-    // 61 s asked for: answered at the 1 s maximum, neither at once nor after 61 s.
+    assert.ok(byDefault >= 100 && byDefault < 2_500, `default: answered after ${byDefault} ms`);
+    // 61 s asked for: answered at the 3 s maximum, neither at once nor after 61 s.
     const cut = await waited("?timeout=61");
-    assert.ok(cut >= 950 && cut < 5_000, `timeout=61: answered after ${cut} ms`);
+    assert.ok(cut >= 2_950 && cut < 30_000, `timeout=61: answered after ${cut} ms`);
   } finally {
     await t.close();
   }

@@ -102,25 +102,25 @@ import asyncio, json, sys, websockets
 base = sys.argv[1]
 async def main():
     out = {}
-    async with websockets.connect(base + "/channels/py/ws", open_timeout=10) as channel, \\
-               websockets.connect(base + "/ws", subprotocols=["pushwire.v1"], open_timeout=10) as mux:
+    async with websockets.connect(base + "/channels/py/ws", open_timeout=30) as channel, \\
+               websockets.connect(base + "/ws", subprotocols=["pushwire.v1"], open_timeout=30) as mux:
         out["protocol"] = mux.subprotocol
         await mux.send(json.dumps({"type": "subscribe", "channel": "py", "id": "s"}))
-        out["subscribed"] = json.loads(await asyncio.wait_for(mux.recv(), 10))
+        out["subscribed"] = json.loads(await asyncio.wait_for(mux.recv(), 30))
         await channel.send("from python")
-        out["channel_frame"] = json.loads(await asyncio.wait_for(channel.recv(), 10))
-        out["mux_frame"] = json.loads(await asyncio.wait_for(mux.recv(), 10))
+        out["channel_frame"] = json.loads(await asyncio.wait_for(channel.recv(), 30))
+        out["mux_frame"] = json.loads(await asyncio.wait_for(mux.recv(), 30))
         await mux.send(json.dumps({"type": "publish", "channel": "py", "data": {"k": "v"}, "id": 7}))
-        replies = [json.loads(await asyncio.wait_for(mux.recv(), 10)) for _ in range(2)]
+        replies = [json.loads(await asyncio.wait_for(mux.recv(), 30)) for _ in range(2)]
         out["mux_replies"] = sorted(r["type"] for r in replies)
-        out["channel_frame_2"] = json.loads(await asyncio.wait_for(channel.recv(), 10))
+        out["channel_frame_2"] = json.loads(await asyncio.wait_for(channel.recv(), 30))
         await channel.send(b"binary")
         try:
-            await asyncio.wait_for(channel.recv(), 10)
+            await asyncio.wait_for(channel.recv(), 30)
         except websockets.ConnectionClosed as closed:
             out["binary_close"] = closed.rcvd.code if closed.rcvd else None
     try:
-        async with websockets.connect(base + "/ws", open_timeout=10):
+        async with websockets.connect(base + "/ws", open_timeout=30):
             out["no_protocol"] = "opened"
     except websockets.InvalidStatusCode as error:
         out["no_protocol"] = error.status_code
@@ -139,7 +139,7 @@ Deno.test("Python websockets client speaks both routes on the one-port server", 
       stderr: "piped",
     }).output(),
     "the python client",
-    30_000,
+    60_000,
   );
   const stderr = new TextDecoder().decode(output.stderr);
   assert.equal(output.code, 0, stderr);

@@ -63,7 +63,7 @@ Deno.test("Chromium, Deno and our EventSource send a Unicode last event id as UT
   let browser: Chromium | undefined;
   try {
     browser = await openInChromium(`${server.origin}/page.html`);
-    await withTimeout(server.resumed("chromium"), 30_000, "Chromium did not reconnect");
+    await withTimeout(server.resumed("chromium"), 60_000, "Chromium did not reconnect");
     const ours = new EventSource(`${server.origin}/events?run=ours`, { reconnectionTime: 50 });
     await withTimeout(ours.closed, 30_000, "our EventSource did not stop at 204");
     const deno = new globalThis.EventSource(`${server.origin}/events?run=deno`);

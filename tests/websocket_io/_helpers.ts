@@ -9,7 +9,8 @@ import type { WebSocketRouter } from "../../lib/websocket_io/router.ts";
 import { WebSocketServer, type WebSocketServerOptions } from "../../lib/websocket_io/server.ts";
 import { within as withinMs } from "../_wait.ts";
 
-export const TIMEOUT_MS = 10_000;
+/** Bound of one wait: a failure detector, generous so that a loaded machine still passes. */
+export const TIMEOUT_MS = 30_000;
 
 /** Rejects after `ms` (default {@linkcode TIMEOUT_MS}) unless `promise` settles first. */
 export function within<T>(promise: Promise<T>, what: string, ms = TIMEOUT_MS): Promise<T> {
@@ -133,12 +134,15 @@ export class RawPeer {
     }
   }
 
-  /** Reads everything until the server closes, returning the text (for HTTP answers). */
+  /**
+   * Reads everything until the server closes, returning the text (for HTTP answers). A read
+   * error (a reset) counts as the end; a server that never closes fails the wait.
+   */
   async readToEnd(): Promise<string> {
     const chunks: Uint8Array[] = [];
     const buffer = new Uint8Array(4096);
     for (;;) {
-      const n = await within(this.conn.read(buffer), "reading to the end").catch(() => null);
+      const n = await within(this.conn.read(buffer).catch(() => null), "the server to close");
       if (n === null) break;
       chunks.push(buffer.slice(0, n));
     }

@@ -92,8 +92,8 @@ def describe(ws):
 const PYTHON_CLIENT = PYTHON_PRELUDE + `
 async def main():
     results = []
-    async with websockets.connect(sys.argv[1], max_size=None, open_timeout=10,
-                                  close_timeout=10, compression="deflate") as ws:
+    async with websockets.connect(sys.argv[1], max_size=None, open_timeout=30,
+                                  close_timeout=30, compression="deflate") as ws:
         for kind, size in json.loads(sys.argv[2]):
             message = message_of(kind, size)
             await ws.send(message)
@@ -175,7 +175,7 @@ async function withPythonServer(fn: (url: string) => Promise<void>): Promise<voi
   try {
     let line = "";
     while (!line.includes("\n")) {
-      const { value, done } = await within(stdout.read(), "python server start", 15_000);
+      const { value, done } = await within(stdout.read(), "python server start", 60_000);
       if (done) throw new Error(`python server exited: ${await stderr}`);
       line += value;
     }

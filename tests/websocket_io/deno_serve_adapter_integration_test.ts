@@ -11,6 +11,7 @@ import { accept, jsonCodec, reject } from "../../lib/websocket_io/endpoint.ts";
 import { WebSocketRouter } from "../../lib/websocket_io/router.ts";
 import type { SessionCloseEvent } from "../../lib/websocket_io/session.ts";
 import { delay, RawPeer, within } from "./_helpers.ts";
+import { until } from "../_wait.ts";
 
 function serve(router: WebSocketRouter, options: DenoServeAdapterOptions = {}) {
   const adapter = new DenoServeAdapter(router, options);
@@ -86,9 +87,7 @@ Deno.test("DenoServeAdapter closes with 1009 above maxMessageSize and broadcasts
   await using server = serve(router);
   const a = await connect(server.url("/r"));
   const b = await connect(server.url("/r"));
-  for (let i = 0; route.sessions.size < 2 && i < 100; i++) {
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await until(() => route.sessions.size === 2, "both sessions");
   assert.equal(route.sessions.broadcast("all"), 2);
   for (const client of [a, b]) {
     for await (const message of client) {
@@ -131,7 +130,8 @@ Deno.test("DenoServeAdapter.shutdown answers 503 to an upgrade whose accept deci
   await using server = serve(router);
   const outcome = connect(server.url("/x")).catch((error: unknown) => error);
   await within(deciding.promise, "accept");
-  await within(server.adapter.shutdown(2000), "shutdown");
+  // A deadline far past the 300 ms decision: shutdown must wait for it, however loaded.
+  await within(server.adapter.shutdown(30_000), "shutdown", 60_000);
   assert(decided, "shutdown resolved before the accept decision");
   assert.equal(router.sessions.size, 0);
   const error = await within(outcome, "client");
@@ -179,7 +179,8 @@ Deno.test("DenoServeAdapter.shutdown gives up at its deadline on a session whose
     const started = Date.now();
     await within(server.adapter.shutdown(200), "shutdown");
     const elapsed = Date.now() - started;
-    assert(elapsed >= 190 && elapsed < 2000, `shutdown took ${elapsed} ms`);
+    // At the 200 ms deadline: the peer never answers (the upper bound allows load).
+    assert(elapsed >= 190 && elapsed < 30_000, `shutdown took ${elapsed} ms`);
     const event = await within(closed.promise, "close hook");
     assert.equal(event.code, 1006);
     assert.equal(event.initiator, "local");

@@ -27,7 +27,7 @@ async def main():
     url, compression, ca, cases = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
     extra = {"ssl": ssl.create_default_context(cadata=ca)} if ca else {}
     results = []
-    async with websockets.connect(url, max_size=None, open_timeout=10, close_timeout=10,
+    async with websockets.connect(url, max_size=None, open_timeout=30, close_timeout=30,
                                   subprotocols=["echo.v1"],
                                   compression=None if compression == "none" else "deflate",
                                   **extra) as ws:
@@ -36,7 +36,7 @@ async def main():
             await ws.send(message)
             results.append([kind, size_of(message), (await ws.recv()) == message])
         pong = await ws.ping(b"hello")
-        await asyncio.wait_for(pong, 10)
+        await asyncio.wait_for(pong, 30)
         results.append(["pong", 5, True])
         protocol = ws.subprotocol
         extensions = [type(e).__name__ for e in ws.extensions]
@@ -167,7 +167,7 @@ async function withPythonServer(
   try {
     let line = "";
     while (!line.includes("\n")) {
-      const { value, done } = await within(stdout.read(), "python server start", 15_000);
+      const { value, done } = await within(stdout.read(), "python server start", 60_000);
       if (done) throw new Error(`python server exited: ${await stderr}`);
       line += value;
     }
