@@ -2,7 +2,7 @@
 // stream against it, then SIGTERM.
 import assert from "node:assert/strict";
 import { startRedis } from "../_redis.ts";
-import { until } from "../_wait.ts";
+import { until, within } from "../_wait.ts";
 
 const START = new URL("../../lib/cli/start.ts", import.meta.url).pathname;
 /** The permissions of `deno task start`. */
@@ -35,7 +35,12 @@ async function spawnStart(args: readonly string[]): Promise<StartedNode> {
   };
   let output = "";
   while (!/listening on (http:\/\/\S+)\//.test(output)) {
-    const { done, value } = await lines.read();
+    const { done, value } = await within(lines.read(), "the listening line", 60_000).catch(
+      async (error) => {
+        await stop();
+        throw error;
+      },
+    );
     if (done) {
       await stop();
       throw new Error(`start.ts exited early: ${output}`);
@@ -56,7 +61,7 @@ Deno.test("start.ts serves the hub: publish, short poll and SSE over HTTP, then 
   let output = "";
   try {
     while (!/listening on (http:\/\/\S+)\//.test(output)) {
-      const { done, value } = await lines.read();
+      const { done, value } = await within(lines.read(), "the listening line", 60_000);
       if (done) throw new Error(`start.ts exited early: ${output}`);
       output += value;
     }
@@ -80,7 +85,11 @@ Deno.test("start.ts serves the hub: publish, short poll and SSE over HTTP, then 
     });
     await second.body?.cancel();
     let text = "";
-    while (!text.includes("data: again")) text += (await reader.read()).value ?? "";
+    while (!text.includes("data: again")) {
+      const { done, value } = await within(reader.read(), "the second SSE event");
+      if (done) throw new Error(`the SSE stream ended early: ${text}`);
+      text += value;
+    }
     await reader.cancel();
     assert.equal(await (await fetch(`${base}/healthz`)).text(), "ok");
     const script = await fetch(`${base}/pushwire.js`);
@@ -191,7 +200,7 @@ Deno.test("start.ts --tcp-port runs the socket relay beside the hub", async () =
   try {
     const ready = /relay listening on [^:]+:([0-9]+)[\s\S]*listening on (http:\/\/\S+)\//;
     while (!ready.test(output)) {
-      const { done, value } = await lines.read();
+      const { done, value } = await within(lines.read(), "the listening line", 60_000);
       if (done) throw new Error(`start.ts exited early: ${output}`);
       output += value;
     }
@@ -260,7 +269,7 @@ Deno.test("start.ts serves WebSocket on the HTTP port: an HTTP publish reaches /
   const sockets: WebSocket[] = [];
   try {
     while (!/listening on (http:\/\/\S+)\//.test(output)) {
-      const { done, value } = await lines.read();
+      const { done, value } = await within(lines.read(), "the listening line", 60_000);
       if (done) throw new Error(`start.ts exited early: ${output}`);
       output += value;
     }

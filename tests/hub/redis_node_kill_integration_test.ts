@@ -3,6 +3,7 @@
 // clients resume on another node by cursor and get every message once, in order.
 import assert from "node:assert/strict";
 import { startRedis } from "../_redis.ts";
+import { within } from "../_wait.ts";
 
 const START = new URL("../../lib/cli/start.ts", import.meta.url).pathname;
 /** The permissions of `deno task start`. */
@@ -38,7 +39,12 @@ async function spawnNode(redisUrl: string): Promise<NodeProcess> {
   let output = "";
   const pattern = /listening on (http:\/\/\S+)\//;
   while (!pattern.test(output)) {
-    const { done, value } = await lines.read();
+    const { done, value } = await within(lines.read(), "the listening line", 60_000).catch(
+      async (error) => {
+        await stop("SIGKILL");
+        throw error;
+      },
+    );
     if (done) {
       await stop("SIGKILL");
       throw new Error(`start.ts exited early: ${output}`);

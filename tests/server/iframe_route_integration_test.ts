@@ -3,6 +3,7 @@ import { Hub } from "../../lib/hub/hub.ts";
 import { createHubHandler } from "../../lib/server/hub_handler.ts";
 import { Metrics } from "../../lib/server/metrics.ts";
 import { BodyReader, post, startHub, until } from "./_harness.ts";
+import { within } from "../_wait.ts";
 
 /** The ids of the messages in the `parent.cb(...)` scripts of `text`, in order. */
 function scriptIds(text: string): string[] {
@@ -158,11 +159,11 @@ Deno.test("GET /channels/{ch}/iframe writes the messages of one turn as one chun
   );
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
-  const prelude = decoder.decode((await reader.read()).value);
+  const prelude = decoder.decode((await within(reader.read(), "the prelude")).value);
   assert.ok(prelude.endsWith("-->\n"));
   const ids: string[] = [];
   for (let i = 0; i < 5; i++) ids.push((await hub.publish("c", `m${i}`)).id); // one turn
-  const chunk = decoder.decode((await reader.read()).value);
+  const chunk = decoder.decode((await within(reader.read(), "the burst")).value);
   const scripts = chunk.split("</script>\n").slice(0, -1);
   assert.equal(scripts.length, 5, chunk);
   assert.deepEqual(
