@@ -8,7 +8,7 @@ import { RedisBroker } from "../../lib/hub/redis_broker.ts";
 import { createHubHandler } from "../../lib/server/hub_handler.ts";
 import { createWebSocketRoutes } from "../../lib/server/ws/websocket_routes.ts";
 import { type RedisServer, startRedis } from "../_redis.ts";
-import { until } from "../_wait.ts";
+import { until, within } from "../_wait.ts";
 
 interface Node {
   readonly base: string;
@@ -339,8 +339,8 @@ Deno.test("Three Redis nodes: an SSE client of a killed node resumes on another 
     for (const i of expected.slice(0, N / 2)) assert.equal(await publish(a, "feed", i), 201);
     await until(() => sse.received.length >= N / 4, "first messages");
     await b.kill(); // mid-stream
-    await sse.ended();
-    await socket.ended();
+    await within(sse.ended(), "the SSE stream's end");
+    await within(socket.ended(), "the socket's close");
     // Publishing goes on while the client is away; it resumes on node c from its last id.
     for (const i of expected.slice(N / 2, (3 * N) / 4)) {
       assert.equal(await publish(a, "feed", i), 201);
@@ -415,8 +415,8 @@ Deno.test("Three Redis nodes: a Redis restart without persistence ends SSE, WebS
     await until(() => c.hub.stats.waiters === 1, "the parked long poll");
     await redis.restart();
     // Every stream ends instead of going on silently after the lost messages.
-    await sse.ended();
-    await socket.ended();
+    await within(sse.ended(), "the SSE stream's end");
+    await within(socket.ended(), "the socket's close");
     assert.equal(socket.closeCode, 1013);
     assert.deepEqual(await iframe, expected.slice(0, N / 2)); // the stream ended
     const polled = await parked;

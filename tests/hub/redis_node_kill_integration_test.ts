@@ -167,7 +167,7 @@ Deno.test("A SIGKILLed node loses only its connections: its SSE and long-poll cl
     assert.ok(sse.data.length >= N / 4, "the stream got going before the kill");
     const status = await b.stop("SIGKILL"); // mid-stream, no shutdown
     assert.equal(status.signal, "SIGKILL");
-    await sse.ended();
+    await within(sse.ended(), "the SSE stream's end");
     const lastId = sse.ids.at(-1)!;
     await sse.connect(c.base, "ticks", lastId);
     await publishing;
