@@ -32,12 +32,15 @@ function freePort(): number {
 /** Bound on a start: a failure detector, generous because a loaded machine starts slowly. */
 const START_TIMEOUT_MS = 30_000;
 
+/** redis-server exited before it accepted a connection (e.g. its port was taken). */
+class ExitedAtStart extends Error {}
+
 async function waitAccepting(port: number, child: Deno.ChildProcess): Promise<void> {
   let exited = false;
   child.status.then(() => exited = true);
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (exited) throw new Error(`redis-server on port ${port} exited at start`);
+    if (exited) throw new ExitedAtStart(`redis-server on port ${port} exited at start`);
     try {
       const conn = await Deno.connect({ hostname: "127.0.0.1", port });
       conn.close();
@@ -53,8 +56,19 @@ async function waitAccepting(port: number, child: Deno.ChildProcess): Promise<vo
 
 /** Starts `redis-server`; throws when it is missing or does not come up. */
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
+  // A free port is closed before redis binds it, so another process may take it first: a
+  // server that exits at start is tried again on another port.
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await startRedisOn(freePort(), options);
+    } catch (error) {
+      if (!(error instanceof ExitedAtStart) || attempt === 3) throw error;
+    }
+  }
+}
+
+async function startRedisOn(port: number, options: RedisServerOptions): Promise<RedisServer> {
   const dir = await Deno.makeTempDir({ prefix: "pushwire_redis_" });
-  const port = freePort();
   const args = [
     "--port",
     String(port),

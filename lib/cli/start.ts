@@ -209,6 +209,21 @@ function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
 }
 
+/** The line printed when `what` cannot listen on `hostname:port`. */
+function cannotListen(
+  what: "the hub" | "the socket relay",
+  hostname: string,
+  port: number,
+  error: unknown,
+): string {
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  const option = what === "the hub" ? "--port or PORT" : "--tcp-port";
+  const reason = error instanceof Deno.errors.AddrInUse
+    ? `the port is in use (choose another with ${option})`
+    : (error as Error).message;
+  return `Cannot start: ${what} cannot listen on ${host}:${port}: ${reason}`;
+}
+
 /** Runs the server until SIGINT/SIGTERM. Returns the exit code. */
 export async function main(args: readonly string[]): Promise<number> {
   let options: StartOptions;
@@ -238,11 +253,19 @@ export async function main(args: readonly string[]): Promise<number> {
     policy: { origins: options.allowOrigins, ports: [tcpPort] },
     metrics,
   });
-  const relayListener = relay === undefined ? undefined : listenRelay(relay, {
-    hostname: options.hostname,
-    port: tcpPort!,
-    signal: controller.signal,
-  });
+  let relayListener: ReturnType<typeof listenRelay> | undefined;
+  try {
+    relayListener = relay === undefined ? undefined : listenRelay(relay, {
+      hostname: options.hostname,
+      port: tcpPort!,
+      signal: controller.signal,
+    });
+  } catch (error) {
+    // A port in use or not allowed: say which, without a stack trace.
+    console.error(cannotListen("the socket relay", options.hostname, tcpPort!, error));
+    await hub.close();
+    return 1;
+  }
   if (relayListener !== undefined) {
     console.log(
       `pushwire socket relay listening on ${options.hostname}:${relayListener.addr.port}`,
@@ -255,45 +278,54 @@ export async function main(args: readonly string[]): Promise<number> {
     ...(options.secret === undefined ? {} : { secret: options.secret }),
     ...(options.allowOrigins.length > 0 ? { allowOrigins: options.allowOrigins } : {}),
   });
-  const server = serveOnePort(
-    {
-      hostname: options.hostname,
-      port: options.port,
-      signal: controller.signal,
-      onListen({ hostname, port }) {
-        const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-        console.log(`pushwire hub listening on http://${host}:${port}/`);
-      },
-    },
-    {
-      upgrade: websocket.server.handleUpgrade,
-      fetch: createHubHandler(hub, {
-        ...handlerOptionsOf(options),
-        metrics,
-        // An upgrade arriving later on a kept-alive connection reaches the handler instead.
-        channelRoutes: { ws: websocket.channelRoute },
-        routes: {
-          "/": demoPageRoute,
-          "/ws": websocket.wsRoute,
-          "/pushwire.js": pushwireScriptRoute,
-          "/pushwire.d.ts": pushwireScriptRoute,
-          ...(relay === undefined ? {} : {
-            "/crossdomain.xml": () =>
-              new Response(buildPolicyFile({ origins: options.allowOrigins }), {
-                headers: { "content-type": "text/x-cross-domain-policy" },
-              }),
-          }),
+  let server: ReturnType<typeof serveOnePort>;
+  try {
+    server = serveOnePort(
+      {
+        hostname: options.hostname,
+        port: options.port,
+        signal: controller.signal,
+        onListen({ hostname, port }) {
+          const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+          console.log(`pushwire hub listening on http://${host}:${port}/`);
         },
-        ...(relay === undefined ? {} : {
-          fallback: relayFallback(createRelayHandler(relay, {
-            ...(options.secret === undefined
-              ? {}
-              : { authorize: relayAuthorizer(options.secret, options.allowOrigins) }),
-          })),
+      },
+      {
+        upgrade: websocket.server.handleUpgrade,
+        fetch: createHubHandler(hub, {
+          ...handlerOptionsOf(options),
+          metrics,
+          // An upgrade arriving later on a kept-alive connection reaches the handler instead.
+          channelRoutes: { ws: websocket.channelRoute },
+          routes: {
+            "/": demoPageRoute,
+            "/ws": websocket.wsRoute,
+            "/pushwire.js": pushwireScriptRoute,
+            "/pushwire.d.ts": pushwireScriptRoute,
+            ...(relay === undefined ? {} : {
+              "/crossdomain.xml": () =>
+                new Response(buildPolicyFile({ origins: options.allowOrigins }), {
+                  headers: { "content-type": "text/x-cross-domain-policy" },
+                }),
+            }),
+          },
+          ...(relay === undefined ? {} : {
+            fallback: relayFallback(createRelayHandler(relay, {
+              ...(options.secret === undefined
+                ? {}
+                : { authorize: relayAuthorizer(options.secret, options.allowOrigins) }),
+            })),
+          }),
         }),
-      }),
-    },
-  );
+      },
+    );
+  } catch (error) {
+    console.error(cannotListen("the hub", options.hostname, options.port, error));
+    controller.abort();
+    await relayListener?.finished;
+    await hub.close();
+    return 1;
+  }
   let websocketClosed: Promise<void> | undefined;
   const stop = () => {
     controller.abort();

@@ -121,6 +121,38 @@ Deno.test("start.ts --redis exits with 1 and says why when Redis cannot be reach
   assert.match(new TextDecoder().decode(stderr), /Cannot start: .*Redis/);
 });
 
+Deno.test("start.ts exits with 1 and names the port when the hub's or the relay's port is taken", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = String(taken.addr.port);
+    for (
+      const [args, what, option] of [
+        [["--port", port], "the hub", "--port or PORT"],
+        [["--port", "0", "--tcp-port", port], "the socket relay", "--tcp-port"],
+      ] as const
+    ) {
+      const { code, stdout, stderr } = await within(
+        new Deno.Command(Deno.execPath(), {
+          args: [...RUN, START, ...args],
+          stdout: "piped",
+          stderr: "piped",
+        }).output(),
+        `start.ts ${args.join(" ")}`,
+        60_000,
+      );
+      assert.equal(code, 1);
+      const text = new TextDecoder().decode(stderr);
+      assert.equal(
+        text.trim(),
+        `Cannot start: ${what} cannot listen on 127.0.0.1:${port}: the port is in use (choose another with ${option})`,
+      );
+      assert.doesNotMatch(new TextDecoder().decode(stdout), /listening on http/);
+    }
+  } finally {
+    taken.close();
+  }
+});
+
 Deno.test("start.ts --redis: three nodes on one Redis, a publish on one reaches SSE and WebSocket on the others in order", async () => {
   const redis = await startRedis();
   const nodes: StartedNode[] = [];

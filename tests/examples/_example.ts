@@ -68,7 +68,23 @@ export class Example {
     args: readonly string[] = ["--port", "PORT"],
     mapFlag: (flag: string) => string = (flag) => flag,
   ): Promise<Example> {
-    const port = freePort();
+    // A free port is closed before the example binds it, so another process may take it
+    // first: an example that cannot bind is started again on another port.
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await Example.#startOn(freePort(), name, args, mapFlag);
+      } catch (error) {
+        if (!/AddrInUse/.test((error as Error).message) || attempt === 3) throw error;
+      }
+    }
+  }
+
+  static async #startOn(
+    port: number,
+    name: string,
+    args: readonly string[],
+    mapFlag: (flag: string) => string,
+  ): Promise<Example> {
     const flags = (await documentedFlags(name))
       .map((flag) => mapFlag(flag.replace(/:\d+(?=$|,)/g, `:${port}`)));
     const child = new Deno.Command(Deno.execPath(), {
